@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# xrelay: one top-level build. `make help` lists the targets; every output goes to build/.
+
+CC      ?= gcc
+BUILD   := build
+PKGS    := jansson
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wno-unused-parameter \
+	   -Iinclude -Iuserspace -Itests/lib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+V       ?= 0
+Q       := $(if $(filter 1,$(V)),,@)
+
+# Every userspace module goes into one static library; xrelayd is that plus main.c,
+# tools and tests link the same library, so a new module needs no Makefile change.
+USR_SRC  := $(filter-out userspace/main.c,$(wildcard userspace/*.c))
+USR_OBJ  := $(USR_SRC:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/libxrelay.a
+DAEMON   := $(BUILD)/xrelayd
+TOOL_SRC := $(wildcard tools/*.c)
+TOOLS    := $(TOOL_SRC:tools/%.c=$(BUILD)/%)
+TLIB_SRC := $(wildcard tests/lib/*.c)
+TLIB_OBJ := $(TLIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+E2E_SRC  := $(wildcard tests/e2e/*.c)
+E2ES     := $(E2E_SRC:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+SOURCES  := $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^vmlinux/')
+
+.PHONY: all deps run test unit e2e fuzz bench check format clean help
+all: $(DAEMON) $(TOOLS)
+
+help:
+	@echo "make            build xrelayd and the tools into build/"
+	@echo "make deps       install the missing Debian packages (tools/install-deps)"
+	@echo "make run        deps + build, then run xrelayd in the foreground on its defaults"
+	@echo "make test       deps + build, then unit, fuzz (short) and end-to-end tests"
+	@echo "make unit       cmocka unit tests only"
+	@echo "make e2e        end-to-end tests only (root: they bind ports and start Kamailio)"
+	@echo "make fuzz       libFuzzer harnesses, long run (FUZZ_SECONDS=300)"
+	@echo "make bench      benchmarks against rtpengine (not part of make test)"
+	@echo "make check      clang-format check and a -Werror build"
+	@echo "make format     reformat the sources with clang-format"
+	@echo "make clean      remove build/"
+
+deps:
+	$(Q)tools/install-deps
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	./$(DAEMON) --foreground --log-stderr
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)tests/run.sh
+
+.PHONY: tests
+tests: $(UNITS) $(E2ES) $(FUZZERS)
+
+unit: $(UNITS)
+	$(Q)tests/run.sh unit
+
+e2e: all $(E2ES)
+	$(Q)tests/run.sh e2e
+
+fuzz: $(FUZZERS)
+	$(Q)FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/run.sh fuzz
+
+bench: all
+	$(Q)tests/bench/run.sh
+
+check:
+	$(Q)clang-format --dry-run --Werror $(SOURCES)
+	$(Q)$(MAKE) --no-print-directory clean
+	$(Q)$(MAKE) --no-print-directory all tests CFLAGS="-O2 -g -Werror"
+
+format:
+	$(Q)clang-format -i $(SOURCES)
+
+clean:
+	rm -rf $(BUILD)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(USR_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(DAEMON): $(BUILD)/userspace/main.o $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%: $(BUILD)/tools/%.o $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(TLIB_OBJ) $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/e2e/%: $(BUILD)/tests/e2e/%.o $(TLIB_OBJ) $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# libFuzzer needs clang; each harness is built with the modules it includes.
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
+	       -Iinclude -Iuserspace $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(USR_SRC)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(USR_SRC) $(LDLIBS)
+
+.SECONDARY:
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

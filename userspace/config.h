@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* xrelayd's configuration: command-line options and the INI file, with rtpengine's names. */
+#ifndef XRELAY_CONFIG_H
+#define XRELAY_CONFIG_H
+
+#include "addr.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONFIG_MAX_IFACES 16
+#define CONFIG_NAME_LEN	  32
+#define CONFIG_PATH_LEN	  256
+
+/* --interface=[NAME/]IP[!ADVERTISED_IP] */
+struct cfg_iface {
+	char name[CONFIG_NAME_LEN]; /* logical name; "default" when not given */
+	struct endpoint local;	    /* port 0 */
+	struct endpoint advertised; /* equals local when no !ADVERTISED_IP */
+};
+
+struct config {
+	struct cfg_iface ifaces[CONFIG_MAX_IFACES];
+	int n_ifaces;		     /* at least 1 after config_load: 127.0.0.1 by default */
+	struct endpoint listen_ng;   /* default 127.0.0.1:2223 */
+	unsigned int port_min;	     /* default 30000 */
+	unsigned int port_max;	     /* default 40000 */
+	unsigned int timeout;	     /* s without media before a call ends; default 60 */
+	unsigned int silent_timeout; /* same, for calls on hold (sendonly/inactive); default 3600 */
+	unsigned int final_timeout;  /* s after which any call ends; 0 = never (default) */
+	unsigned int delete_delay;   /* s between delete and removal; default 30 */
+	unsigned int port_quarantine; /* s before a freed port is reused; default 10 */
+	int num_threads;	     /* media workers; default: online CPUs */
+	bool foreground;
+	bool log_stderr;
+	int log_level; /* syslog level; default LOG_INFO */
+	char pidfile[CONFIG_PATH_LEN];
+	char config_file[CONFIG_PATH_LEN]; /* "" or "none" = no file */
+	char config_section[CONFIG_NAME_LEN]; /* INI section; default "xrelay" */
+};
+
+/* Fills cfg from defaults, then the config file (if any), then argv (which wins).
+ * On error writes one line naming the option into err and returns -EINVAL.
+ * Returns 1 when --help or --version was printed (exit 0), 0 otherwise. */
+int config_load(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
+
+#endif
