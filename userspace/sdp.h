@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* SDP: a model that keeps every line, the fields the relay rewrites parsed out, and a printer. */
+#ifndef XRELAY_SDP_H
+#define XRELAY_SDP_H
+
+#include "addr.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SDP_MAX_LINES 1024 /* per SDP; more is refused */
+#define SDP_MAX_MEDIA 64   /* m= lines per SDP */
+
+enum sdp_dir { SDP_DIR_NONE = 0, SDP_SENDRECV, SDP_SENDONLY, SDP_RECVONLY, SDP_INACTIVE };
+
+/* One line "x=text": type 'x', text without the "x=" and without the line ending. */
+struct sdp_line {
+	char type;
+	char *text; /* malloc'd */
+};
+
+/* A connection address ("c=IN IP4 192.0.2.1" or a=rtcp's "IN IP6 ..."). */
+struct sdp_conn {
+	bool present;
+	struct endpoint addr; /* port 0; family AF_INET/AF_INET6 */
+};
+
+struct sdp_media {
+	char type[32];	   /* audio, video, application, ... */
+	uint16_t port;	   /* 0 = rejected */
+	unsigned int num_ports; /* the "/N" of "m=audio 4000/2"; 0 when absent */
+	char proto[48];	   /* RTP/AVP, RTP/SAVPF, UDP/TLS/RTP/SAVPF, ... */
+	char *fmts;	   /* the rest of the m= line: "0 8 101" (malloc'd) */
+	struct sdp_conn conn;	   /* media-level c= */
+	uint16_t rtcp_port;	   /* a=rtcp:PORT; 0 when absent */
+	struct sdp_conn rtcp_conn; /* a=rtcp:PORT IN IP4 ADDR */
+	bool rtcp_mux;		   /* a=rtcp-mux */
+	enum sdp_dir dir;	   /* media-level direction attribute, NONE when absent */
+	/* Every line after the m= line, in order, parsed ones included. */
+	struct sdp_line *lines;
+	size_t n_lines;
+};
+
+struct sdp {
+	/* Every session-level line (v=, o=, s=, c=, t=, a=...) in order, parsed ones included. */
+	struct sdp_line *lines;
+	size_t n_lines;
+	/* o=USER SESS-ID SESS-VERSION IN IP4 ADDR */
+	char origin_user[64];
+	char origin_sess_id[32];
+	unsigned long long origin_version;
+	struct sdp_conn origin_addr;
+	struct sdp_conn conn; /* session-level c= */
+	enum sdp_dir dir;     /* session-level direction, NONE when absent */
+	struct sdp_media *media;
+	size_t n_media;
+};
+
+/* Parses text (CRLF or LF line ends). Returns 0, or -EINVAL with a static reason in *err
+ * ("no v= line", "bad m= line", "too many lines", ...); on error s is left empty. */
+int sdp_parse(struct sdp *s, const char *text, size_t len, const char **err);
+void sdp_free(struct sdp *s);
+/* Prints with CRLF line ends; returns a malloc'd NUL-terminated string (length in *len). */
+char *sdp_print(const struct sdp *s, size_t *len);
+
+/* The direction that applies to media m: its own, else the session's, else sendrecv;
+ * a c= of 0.0.0.0 (old-style hold) counts as sendonly when there is no attribute. */
+enum sdp_dir sdp_media_dir(const struct sdp *s, const struct sdp_media *m);
+/* The address that applies to media m: its own c=, else the session c=; NULL when neither. */
+const struct sdp_conn *sdp_media_conn(const struct sdp *s, const struct sdp_media *m);
+const char *sdp_dir_name(enum sdp_dir d);
+
+/* How the relay wants one m= section written. */
+struct sdp_rewrite_media {
+	bool rejected;		 /* write port 0, change nothing else */
+	struct endpoint addr;	 /* the relay's advertised address for this media (port ignored) */
+	bool keep_any_addr;	 /* the media had c=0.0.0.0 / :: (hold): keep it */
+	uint16_t rtp_port;	 /* m= port */
+	uint16_t rtcp_port;	 /* a=rtcp: port (equals rtp_port when muxed) */
+	bool rtcp_mux;		 /* write a=rtcp-mux (else remove any) */
+	enum sdp_dir dir;	 /* write this direction attribute; NONE = leave as is */
+};
+
+struct sdp_rewrite {
+	bool replace_origin;	      /* o= address := the first media's relay address */
+	bool set_version;	      /* o= session version := version */
+	unsigned long long version;
+	size_t n_media; /* must equal s->n_media */
+	const struct sdp_rewrite_media *media;
+};
+
+/* Applies rw to s. Media get their own c= line (added after m=/i= when missing), the session
+ * c= (if any) takes the first non-rejected media's address, a=rtcp: is written as
+ * "a=rtcp:PORT" (plus " IN IP4|IP6 ADDR" when that address family differs from c=), the
+ * direction attribute is replaced or added. Every other line is kept in place.
+ * Returns 0 or -EINVAL when rw does not match s. */
+int sdp_rewrite(struct sdp *s, const struct sdp_rewrite *rw);
+
+#endif
