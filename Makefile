@@ -5,9 +5,9 @@ CC      ?= gcc
 BUILD   := build
 PKGS    := jansson
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wno-unused-parameter \
+override CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wno-unused-parameter \
 	   -Iinclude -Iuserspace -Itests/lib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 V       ?= 0
 Q       := $(if $(filter 1,$(V)),,@)
 

@@ -11,6 +11,8 @@
 #define CONFIG_MAX_IFACES 16
 #define CONFIG_NAME_LEN	  32
 #define CONFIG_PATH_LEN	  256
+/* Read when --config-file is not given, if it exists. */
+#define CONFIG_DEFAULT_FILE "/etc/xrelay/xrelayd.conf"
 
 /* --interface=[NAME/]IP[!ADVERTISED_IP] */
 struct cfg_iface {
@@ -30,12 +32,12 @@ struct config {
 	unsigned int final_timeout;  /* s after which any call ends; 0 = never (default) */
 	unsigned int delete_delay;   /* s between delete and removal; default 30 */
 	unsigned int port_quarantine; /* s before a freed port is reused; default 10 */
-	int num_threads;	     /* media workers; default: online CPUs */
+	int num_threads;	      /* media workers; default: online CPUs */
 	bool foreground;
 	bool log_stderr;
 	int log_level; /* syslog level; default LOG_INFO */
 	char pidfile[CONFIG_PATH_LEN];
-	char config_file[CONFIG_PATH_LEN]; /* "" or "none" = no file */
+	char config_file[CONFIG_PATH_LEN];    /* "" or "none" = no file */
 	char config_section[CONFIG_NAME_LEN]; /* INI section; default "xrelay" */
 };
 

@@ -9,8 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SDP_MAX_LINES 1024 /* per SDP; more is refused */
-#define SDP_MAX_MEDIA 64   /* m= lines per SDP */
+#define SDP_MAX_LINES	 1024 /* per SDP; more is refused */
+#define SDP_MAX_MEDIA	 64   /* m= lines per SDP */
+#define SDP_MAX_LINE_LEN 4096 /* bytes per line, "x=" included, line end excluded */
 
 enum sdp_dir { SDP_DIR_NONE = 0, SDP_SENDRECV, SDP_SENDONLY, SDP_RECVONLY, SDP_INACTIVE };
 
@@ -27,11 +28,11 @@ struct sdp_conn {
 };
 
 struct sdp_media {
-	char type[32];	   /* audio, video, application, ... */
-	uint16_t port;	   /* 0 = rejected */
-	unsigned int num_ports; /* the "/N" of "m=audio 4000/2"; 0 when absent */
-	char proto[48];	   /* RTP/AVP, RTP/SAVPF, UDP/TLS/RTP/SAVPF, ... */
-	char *fmts;	   /* the rest of the m= line: "0 8 101" (malloc'd) */
+	char type[32];		   /* audio, video, application, ... */
+	uint16_t port;		   /* 0 = rejected */
+	unsigned int num_ports;	   /* the "/N" of "m=audio 4000/2"; 0 when absent */
+	char proto[48];		   /* RTP/AVP, RTP/SAVPF, UDP/TLS/RTP/SAVPF, ... */
+	char *fmts;		   /* the rest of the m= line: "0 8 101" (malloc'd) */
 	struct sdp_conn conn;	   /* media-level c= */
 	uint16_t rtcp_port;	   /* a=rtcp:PORT; 0 when absent */
 	struct sdp_conn rtcp_conn; /* a=rtcp:PORT IN IP4 ADDR */
@@ -40,6 +41,9 @@ struct sdp_media {
 	/* Every line after the m= line, in order, parsed ones included. */
 	struct sdp_line *lines;
 	size_t n_lines;
+	/* The m= text as received (malloc'd, may be NULL): printed while the fields above still
+	 * say the same, so odd spacing survives a round trip; regenerated otherwise. */
+	char *mline;
 };
 
 struct sdp {
@@ -73,18 +77,18 @@ const char *sdp_dir_name(enum sdp_dir d);
 
 /* How the relay wants one m= section written. */
 struct sdp_rewrite_media {
-	bool rejected;		 /* write port 0, change nothing else */
-	struct endpoint addr;	 /* the relay's advertised address for this media (port ignored) */
-	bool keep_any_addr;	 /* the media had c=0.0.0.0 / :: (hold): keep it */
-	uint16_t rtp_port;	 /* m= port */
-	uint16_t rtcp_port;	 /* a=rtcp: port (equals rtp_port when muxed) */
-	bool rtcp_mux;		 /* write a=rtcp-mux (else remove any) */
-	enum sdp_dir dir;	 /* write this direction attribute; NONE = leave as is */
+	bool rejected;	      /* write port 0, change nothing else */
+	struct endpoint addr; /* the relay's advertised address for this media (port ignored) */
+	bool keep_any_addr;   /* the media had c=0.0.0.0 / :: (hold): keep it */
+	uint16_t rtp_port;    /* m= port */
+	uint16_t rtcp_port;   /* a=rtcp: port (equals rtp_port when muxed) */
+	bool rtcp_mux;	      /* write a=rtcp-mux (else remove any) */
+	enum sdp_dir dir;     /* write this direction attribute; NONE = leave as is */
 };
 
 struct sdp_rewrite {
-	bool replace_origin;	      /* o= address := the first media's relay address */
-	bool set_version;	      /* o= session version := version */
+	bool replace_origin; /* o= address := the first media's relay address */
+	bool set_version;    /* o= session version := version */
 	unsigned long long version;
 	size_t n_media; /* must equal s->n_media */
 	const struct sdp_rewrite_media *media;

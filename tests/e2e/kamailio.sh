@@ -1,0 +1,247 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Interop with a real SIP proxy: sipp UAC -> Kamailio (rtpengine module) -> sipp UAS, media
+# anchored by the relay over ng; passes when the call completes and RTP was relayed both ways.
+# RELAY_CMD overrides the relay (default build/xrelayd); it must listen for ng on NG_PORT.
+set -u
+
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$(pwd)
+DIR=$ROOT/tests/e2e/kamailio
+
+# Fixed because kamailio.cfg and the sipp scenarios name them too.
+IP=127.0.0.1
+PROXY_PORT=5070
+UAC_PORT=5080
+UAS_PORT=5090
+NG_PORT=2230
+UAC_MEDIA=36000
+UAS_MEDIA=36100
+RELAY_CMD=${RELAY_CMD:-build/xrelayd --interface=$IP --listen-ng=$IP:$NG_PORT \
+--port-min=35000 --port-max=35999 --foreground --log-stderr}
+PCAP=${PCAP:-/usr/share/sip-tester/g711a.pcap}
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/xrelay-kamailio.XXXXXX") || exit 1
+PIDS=""
+FAILED=""
+
+fail() {
+	FAILED="$*"
+	exit 1
+}
+
+show_log() { # TITLE FILE
+	[ -s "$2" ] || return 0
+	echo "===== $1 ($2, last 60 lines) ====="
+	tail -n 60 "$2"
+}
+
+cleanup() {
+	rc=$?
+	trap - EXIT INT TERM
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $PIDS; do
+		wait "$p" 2>/dev/null
+	done
+	if [ "$rc" -ne 0 ]; then
+		show_log "relay" "$T/relay.log"
+		show_log "kamailio" "$T/kamailio.log"
+		show_log "sipp UAS errors" "$T/uas_err.log"
+		show_log "sipp UAS messages" "$T/uas_msg.log"
+		show_log "sipp UAS output" "$T/uas.out"
+		show_log "sipp UAC errors" "$T/uac_err.log"
+		show_log "sipp UAC messages" "$T/uac_msg.log"
+		show_log "sipp UAC output" "$T/uac.out"
+		show_log "ng client errors" "$T/ng.err"
+		show_log "last ng query reply" "$T/query.json"
+		echo "FAIL: ${FAILED:-exit status $rc}"
+	fi
+	rm -rf "$T"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start() { # LOG CMD... -- runs CMD in the background; its PID in LAST_PID and PIDS
+	log=$1
+	shift
+	"$@" >"$log" 2>&1 &
+	LAST_PID=$!
+	PIDS="$LAST_PID $PIDS"
+}
+
+reap() { # PID -- waits for PID and forgets it, so the EXIT trap never signals a reused PID
+	wait "$1"
+	REAPED=$?
+	PIDS=$(echo " $PIDS " | sed "s/ $1 / /")
+}
+
+alive() {
+	kill -0 "$1" 2>/dev/null
+}
+
+udp_bound() {
+	[ -n "$(ss -Hlun "sport = :$1" 2>/dev/null)" ]
+}
+
+wait_udp() { # PORT PID WHAT -- polls up to 5 s for PID to bind PORT
+	i=0
+	while ! udp_bound "$1"; do
+		alive "$2" || fail "$3 exited before binding UDP port $1"
+		i=$((i + 1))
+		[ "$i" -le 50 ] || fail "$3 did not bind UDP port $1 within 5 s"
+		sleep 0.1
+	done
+}
+
+wait_exit() { # PID SECONDS -- polls until PID is gone; 1 when it outlives SECONDS
+	i=0
+	while alive "$1"; do
+		i=$((i + 1))
+		[ "$i" -le $(($2 * 10)) ] || return 1
+		sleep 0.1
+	done
+}
+
+# Decodes one bencoded ng reply (after its cookie) into one line of JSON.
+# shellcheck disable=SC2016 # awk program: its $0 is awk's
+BENCODE_TO_JSON='
+function bstr(   n, s) {
+	n = 0
+	while (substr(b, p, 1) ~ /[0-9]/) { n = n * 10 + substr(b, p, 1); p++ }
+	if (substr(b, p, 1) != ":") { bad = 1; return "null" }
+	s = substr(b, p + 1, n); p += n + 1
+	gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); gsub(/\n/, "\\n", s)
+	gsub(/\r/, "\\r", s); gsub(/\t/, "\\t", s)
+	return "\"" s "\""
+}
+function bval(   c, e, out, sep) {
+	c = substr(b, p, 1)
+	if (c == "i") {
+		e = index(substr(b, p), "e")
+		if (e < 3) { bad = 1; return "null" }
+		out = substr(b, p + 1, e - 2); p += e; return out
+	}
+	if (c == "l" || c == "d") {
+		p++; out = ""; sep = ""
+		while (!bad && p <= length(b) && substr(b, p, 1) != "e") {
+			out = out sep (c == "d" ? bstr() ":" : "") bval(); sep = ","
+		}
+		if (substr(b, p, 1) != "e") bad = 1
+		p++
+		return c == "d" ? "{" out "}" : "[" out "]"
+	}
+	if (c ~ /[0-9]/) return bstr()
+	bad = 1; return "null"
+}
+{ b = b (NR > 1 ? "\n" : "") $0 }
+END { sub(/^[^ ]* /, "", b); p = 1; j = bval(); if (bad) exit 1; print j }'
+
+NG_SEQ=0
+ng() { # COMMAND [CALL-ID] -- one ng request; prints the reply as one line of JSON
+	if [ -x build/ngcli ]; then
+		if [ $# -gt 1 ]; then
+			timeout 3 build/ngcli -s "$IP:$NG_PORT" \
+				"{\"command\":\"$1\",\"call-id\":\"$2\"}"
+		else
+			timeout 3 build/ngcli -s "$IP:$NG_PORT" "{\"command\":\"$1\"}"
+		fi
+		return
+	fi
+	# Fallback until tools/ngcli exists: netcat and the awk decoder above.
+	NG_SEQ=$((NG_SEQ + 1))
+	req="d7:command${#1}:$1"
+	[ $# -gt 1 ] && req="d7:call-id${#2}:${2}7:command${#1}:$1"
+	printf '%s %se' "e2e$$_$NG_SEQ" "$req" | nc -u -w1 "$IP" "$NG_PORT" |
+		LC_ALL=C awk "$BENCODE_TO_JSON"
+}
+
+# Sum of RTP packets each party sent into the relay, one line per tag ("TAG N").
+TAG_PACKETS='.tags // {} | to_entries[] |
+	"\(.key) \([.value.medias[]?.streams[]? | .stats.packets // 0] | add // 0)"'
+
+for c in kamailio sipp jq ss awk; do
+	command -v "$c" >/dev/null || fail "$c not found (tools/install-deps installs it)"
+done
+[ -x build/ngcli ] || command -v nc >/dev/null || fail "neither build/ngcli nor nc found"
+[ -r "$PCAP" ] || fail "no RTP pcap at $PCAP (package sip-tester ships it; or set PCAP)"
+for port in $PROXY_PORT $UAC_PORT $UAS_PORT $NG_PORT $UAC_MEDIA $UAS_MEDIA; do
+	udp_bound "$port" && fail "UDP port $port on this machine is in use already"
+done
+# shellcheck disable=SC2086 # split on purpose: the first word is the program
+set -- $RELAY_CMD
+[ -x "$1" ] || command -v "$1" >/dev/null ||
+	fail "relay '$1' not found: build it (make) or set RELAY_CMD"
+
+# The relay first: Kamailio's rtpengine module pings it once when it starts.
+start "$T/relay.log" sh -c "exec $RELAY_CMD"
+PID_relay=$LAST_PID
+wait_udp "$NG_PORT" "$PID_relay" relay
+i=0
+until ng ping 2>>"$T/ng.err" | grep -q '"result": *"pong"'; do
+	alive "$PID_relay" || fail "relay exited"
+	i=$((i + 1))
+	[ "$i" -le 20 ] || fail "relay does not answer ng ping on $IP:$NG_PORT"
+	sleep 0.1
+done
+
+mkdir "$T/run"
+start "$T/kamailio.log" kamailio -f "$DIR/kamailio.cfg" -DD -E -m 32 -M 4 \
+	-Y "$T/run" -P "$T/run/kamailio.pid"
+PID_kamailio=$LAST_PID
+wait_udp "$PROXY_PORT" "$PID_kamailio" kamailio
+
+# sipp looks for the scenario's audio.pcap next to the scenario.
+cp "$DIR/uac.xml" "$DIR/uas.xml" "$T/" || fail "cannot copy the sipp scenarios to $T"
+ln -s "$PCAP" "$T/audio.pcap"
+start "$T/uas.out" sipp -sf "$T/uas.xml" -i "$IP" -p "$UAS_PORT" -mi "$IP" \
+	-mp "$UAS_MEDIA" -rtp_echo -m 1 -nostdin -timeout 20 -timeout_error \
+	-trace_err -error_file "$T/uas_err.log" -trace_msg -message_file "$T/uas_msg.log"
+PID_uas=$LAST_PID
+wait_udp "$UAS_PORT" "$PID_uas" "sipp UAS"
+
+start "$T/uac.out" sipp "$IP:$PROXY_PORT" -sf "$T/uac.xml" -s uas -i "$IP" \
+	-p "$UAC_PORT" -mi "$IP" -mp "$UAC_MEDIA" -m 1 -nostdin -timeout 15 -timeout_error \
+	-cid_str "xrelay-e2e-%p-%u@%s" \
+	-trace_err -error_file "$T/uac_err.log" -trace_msg -message_file "$T/uac_msg.log"
+PID_uac=$LAST_PID
+CALL_ID="xrelay-e2e-$PID_uac-1@$IP"
+
+# While the call is up (3 s of it), poll until both parties' RTP has gone through the relay.
+both_ways=0
+i=0
+while alive "$PID_uac" && [ "$i" -lt 40 ]; do
+	i=$((i + 1))
+	if ng query "$CALL_ID" >"$T/reply.json" 2>>"$T/ng.err" &&
+		jq -e '.result == "ok"' "$T/reply.json" >/dev/null 2>&1; then
+		cp "$T/reply.json" "$T/query.json"
+		if jq -e '[.tags // {} | .[] | [.medias[]?.streams[]? | .stats.packets // 0] |
+			add // 0] | length == 2 and all(. > 0)' "$T/query.json" >/dev/null; then
+			both_ways=1
+			break
+		fi
+	fi
+	sleep 0.1
+done
+
+wait_exit "$PID_uac" 15 || fail "sipp UAC did not finish the call within 15 s"
+reap "$PID_uac"
+uac_rc=$REAPED
+wait_exit "$PID_uas" 5 || fail "sipp UAS did not finish after the call"
+reap "$PID_uas"
+uas_rc=$REAPED
+
+problems=""
+[ "$uac_rc" -eq 0 ] || problems="$problems; sipp UAC exited $uac_rc (the call did not complete)"
+[ "$uas_rc" -eq 0 ] || problems="$problems; sipp UAS exited $uas_rc"
+if [ -s "$T/query.json" ]; then
+	echo "packets into the relay per tag (call-id $CALL_ID):"
+	jq -r "$TAG_PACKETS" "$T/query.json" | sed 's/^/  /'
+	[ "$both_ways" -eq 1 ] || problems="$problems; the relay did not see RTP from both parties"
+else
+	problems="$problems; no successful ng query for call-id $CALL_ID while the call was up"
+fi
+[ -z "$problems" ] || fail "${problems#; }"
+echo "ok: call completed through Kamailio, RTP relayed both ways"

@@ -1,0 +1,829 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Calls: the offer/answer state machine, the relay ports of each side, delete and timeouts.
+ * Runs on the control thread only; the media workers see streams through messages. */
+#include "call.h"
+
+#include "log.h"
+#include "ports.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define HBUCKETS 65536
+
+static const struct config *cfg;
+static struct port_pool pool;
+static struct call_totals totals;
+static struct call *htab[HBUCKETS];
+static struct call *lhead, *ltail;
+static struct call *dead; /* terminated, freed at the next tick */
+static unsigned long n_calls;
+static char errbuf[256];
+
+static unsigned int hash_str(const char *s)
+{
+	unsigned int h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h % HBUCKETS;
+}
+
+int calls_init(const struct config *c)
+{
+	cfg = c;
+	return ports_init(&pool, c->port_min, c->port_max, c->port_quarantine);
+}
+
+const struct call_totals *calls_totals(void)
+{
+	return &totals;
+}
+
+const struct port_pool *calls_ports(void)
+{
+	return &pool;
+}
+
+unsigned long calls_count(void)
+{
+	return n_calls;
+}
+
+struct call *call_first(void)
+{
+	return lhead;
+}
+
+struct call *call_next(const struct call *c)
+{
+	return c->lnext;
+}
+
+struct call *call_lookup(const char *call_id)
+{
+	for (struct call *c = htab[hash_str(call_id)]; c; c = c->hnext)
+		if (!strcmp(c->call_id, call_id))
+			return c;
+	return NULL;
+}
+
+static struct call *call_new(const char *call_id)
+{
+	struct call *c = calloc(1, sizeof(*c));
+	unsigned int h = hash_str(call_id);
+	struct timeval tv;
+
+	if (!c || !(c->call_id = strdup(call_id))) {
+		free(c);
+		return NULL;
+	}
+	gettimeofday(&tv, NULL);
+	c->created = tv.tv_sec;
+	c->created_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	c->last_signal = tv.tv_sec;
+	c->worker = worker_pick();
+	c->hnext = htab[h];
+	htab[h] = c;
+	c->lprev = ltail;
+	if (ltail)
+		ltail->lnext = c;
+	else
+		lhead = c;
+	ltail = c;
+	n_calls++;
+	totals.managed++;
+	log_info("[%s] new call", call_id);
+	return c;
+}
+
+static struct monologue *ml_find(const struct call *c, const char *tag)
+{
+	for (unsigned int i = 0; i < c->n_mls; i++)
+		if (!strcmp(c->mls[i]->tag, tag))
+			return c->mls[i];
+	return NULL;
+}
+
+static struct monologue *ml_new(struct call *c, const char *tag)
+{
+	struct monologue *ml = calloc(1, sizeof(*ml));
+	struct monologue **mls = realloc(c->mls, (c->n_mls + 1) * sizeof(*mls));
+
+	if (mls)
+		c->mls = mls;
+	if (!ml || !mls || !(ml->tag = strdup(tag))) {
+		free(ml);
+		return NULL;
+	}
+	ml->call = c;
+	ml->created = time(NULL);
+	c->mls[c->n_mls++] = ml;
+	return ml;
+}
+
+static struct media *media_get(struct monologue *ml, unsigned int idx)
+{
+	struct media **arr;
+	struct media *m;
+
+	if (idx < ml->n_media)
+		return ml->media[idx];
+	arr = realloc(ml->media, (idx + 1) * sizeof(*arr));
+	if (!arr)
+		return NULL;
+	ml->media = arr;
+	while (ml->n_media <= idx) {
+		m = calloc(1, sizeof(*m));
+		if (!m)
+			return NULL;
+		m->ml = ml;
+		m->index = ml->n_media + 1;
+		m->learn = -1;
+		ml->media[ml->n_media++] = m;
+	}
+	return ml->media[idx];
+}
+
+static struct media *peer_media(const struct media *m)
+{
+	const struct monologue *p = m->ml->peer;
+
+	return p && m->index - 1 < p->n_media ? p->media[m->index - 1] : NULL;
+}
+
+/* The stream that RTCP for this party goes out of. */
+static struct stream *rtcp_target(const struct media *m)
+{
+	return m->rtcp_mux ? m->streams[COMP_RTP] : m->streams[COMP_RTCP];
+}
+
+static void media_push_cfg(struct media *m, bool relearn)
+{
+	struct media *p = peer_media(m);
+	bool relay = p && !p->rejected && !m->rejected && p->streams[COMP_RTP];
+
+	if (!m->streams[COMP_RTP])
+		return;
+	for (int comp = COMP_RTP; comp <= COMP_RTCP; comp++) {
+		struct stream_cfg sc = {
+			.flags = m->stream_flags,
+			.learn = m->learn >= 0 ? (enum learn_mode)m->learn : LEARN_HEURISTIC,
+			.relearn = relearn,
+		};
+
+		if (!m->hold_any && !m->rejected)
+			sc.expected = comp == COMP_RTP || m->rtcp_mux ? m->sdp_rtp : m->sdp_rtcp;
+		if (relay) {
+			sc.sink = comp == COMP_RTP ? p->streams[COMP_RTP] : rtcp_target(p);
+			sc.sink_rtcp = rtcp_target(p);
+		}
+		worker_stream_update(m->streams[comp], &sc);
+	}
+}
+
+static void media_release_ports(struct media *m)
+{
+	for (int comp = COMP_RTP; comp <= COMP_RTCP; comp++) {
+		if (m->streams[comp])
+			worker_stream_remove(m->streams[comp]);
+		m->streams[comp] = NULL;
+	}
+	m->port = 0;
+}
+
+static int media_alloc_ports(struct media *m)
+{
+	int fds[2];
+	uint16_t port;
+	int ret;
+
+	ret = ports_alloc(&pool, &m->iface->local, fds, &port);
+	if (ret)
+		return ret;
+	for (int comp = COMP_RTP; comp <= COMP_RTCP; comp++) {
+		struct stream *s = calloc(1, sizeof(*s));
+
+		if (!s) {
+			/* The RTP stream, if made, is owned by its worker already. */
+			close(fds[comp]);
+			if (comp == COMP_RTCP)
+				media_release_ports(m);
+			else
+				close(fds[COMP_RTCP]);
+			ports_release(&pool, port);
+			return -ENOMEM;
+		}
+		s->fd = fds[comp];
+		s->local = m->iface->local;
+		ep_set_port(&s->local, (uint16_t)(port + comp));
+		s->component = (enum stream_component)comp;
+		s->worker = m->ml->call->worker;
+		s->owner = m;
+		m->streams[comp] = s;
+		worker_stream_add(s, &(struct stream_cfg){0});
+	}
+	m->port = port;
+	return 0;
+}
+
+static const struct cfg_iface *pick_iface(const char *name, int family)
+{
+	const struct cfg_iface *by_name = NULL, *by_family = NULL;
+
+	for (int i = 0; i < cfg->n_ifaces; i++) {
+		const struct cfg_iface *ifc = &cfg->ifaces[i];
+		bool name_ok = !name || !strcmp(ifc->name, name);
+		bool fam_ok = !family || ep_family(&ifc->local) == family;
+
+		if (name_ok && fam_ok)
+			return ifc;
+		if (name_ok && !by_name)
+			by_name = ifc;
+		if (fam_ok && !by_family)
+			by_family = ifc;
+	}
+	if (by_name)
+		return by_name;
+	return by_family ? by_family : &cfg->ifaces[0];
+}
+
+/* Makes sure m has relay ports on ifc; keeps the ones it has when the interface is the same. */
+static int media_ports(struct media *m, const struct cfg_iface *ifc)
+{
+	if (m->streams[COMP_RTP] && m->iface == ifc)
+		return 0;
+	if (m->streams[COMP_RTP]) {
+		struct media *p = peer_media(m);
+
+		m->rejected = true; /* the peer must stop sending into the old sockets first */
+		if (p)
+			media_push_cfg(p, false);
+		media_release_ports(m);
+		m->rejected = false;
+	}
+	m->iface = ifc;
+	return media_alloc_ports(m);
+}
+
+/* Records what this party's SDP says about where it receives. Returns true when changed. */
+static bool media_take_sdp(struct media *m, const struct sdp *s, const struct sdp_media *sm,
+			   const struct call_opts *o)
+{
+	const struct sdp_conn *conn = sdp_media_conn(s, sm);
+	struct endpoint rtp = {0}, rtcp = {0};
+	bool changed;
+
+	snprintf(m->type, sizeof(m->type), "%s", sm->type);
+	snprintf(m->proto, sizeof(m->proto), "%s", sm->proto);
+	m->rejected = sm->port == 0;
+	m->offered_mux = sm->rtcp_mux;
+	m->dir = sdp_media_dir(s, sm);
+	m->hold_any = conn && ep_is_any(&conn->addr);
+	m->stream_flags = o->stream_flags | STREAM_F_RTCP_MUX;
+	m->learn = o->learn;
+	if (conn && !m->rejected) {
+		rtp = conn->addr;
+		if (ep_is_set(&o->media_address))
+			rtp = o->media_address;
+		else if (o->sip_source_address && ep_is_set(&o->received_from))
+			rtp = o->received_from;
+		ep_set_port(&rtp, sm->port);
+		rtcp = rtp;
+		if (sm->rtcp_port && sm->rtcp_conn.present && !ep_is_set(&o->media_address) &&
+		    !o->sip_source_address)
+			rtcp = sm->rtcp_conn.addr;
+		ep_set_port(&rtcp, sm->rtcp_port ? sm->rtcp_port : (uint16_t)(sm->port + 1));
+	}
+	changed = !ep_eq(&rtp, &m->sdp_rtp) || !ep_eq(&rtcp, &m->sdp_rtcp);
+	m->sdp_rtp = rtp;
+	m->sdp_rtcp = rtcp;
+	return changed;
+}
+
+static const char *fail(const char *fmt, const char *detail)
+{
+	snprintf(errbuf, sizeof(errbuf), fmt, detail);
+	return errbuf;
+}
+
+static bool has_conn(const struct sdp *s)
+{
+	for (size_t i = 0; i < s->n_media; i++)
+		if (s->media[i].port && !sdp_media_conn(s, &s->media[i]))
+			return false;
+	return true;
+}
+
+/* Writes the SDP for `to` (the party that receives it) from `from`'s SDP s. */
+static char *write_sdp(struct sdp *s, struct monologue *from, struct monologue *to, bool offer,
+		       const struct call_opts *o)
+{
+	struct sdp_rewrite_media *rm = calloc(s->n_media ? s->n_media : 1, sizeof(*rm));
+	struct sdp_rewrite rw = {.n_media = s->n_media, .media = rm};
+	char *out = NULL;
+	size_t len;
+
+	if (!rm)
+		return NULL;
+	for (size_t i = 0; i < s->n_media; i++) {
+		const struct media *mt = to->media[i], *mf = from->media[i];
+
+		rm[i].rejected = mt->rejected || mf->rejected || !mt->port;
+		rm[i].addr = mt->iface->advertised;
+		rm[i].keep_any_addr = mf->hold_any;
+		rm[i].rtp_port = mt->port;
+		/* An offer of mux keeps a separate RTCP port as the fallback (RFC 5761). */
+		rm[i].rtcp_port = mt->rtcp_mux && !offer ? mt->port : (uint16_t)(mt->port + 1);
+		rm[i].rtcp_mux = mt->rtcp_mux;
+	}
+	rw.replace_origin = o->replace_origin;
+	if (o->replace_sdp_version || o->force_increment_sdp_version) {
+		rw.set_version = true;
+		if (!from->version_out)
+			from->version_out = s->origin_version;
+		else if (o->force_increment_sdp_version)
+			from->version_out++;
+		rw.version = from->version_out;
+	}
+	if (sdp_rewrite(s, &rw))
+		goto out;
+	out = sdp_print(s, &len);
+	if (out && rw.set_version && !o->force_increment_sdp_version && from->last_out &&
+	    strcmp(from->last_out, out)) {
+		/* Something changed since the last SDP we sent: the version must move on. */
+		rw.version = ++from->version_out;
+		free(out);
+		out = sdp_rewrite(s, &rw) ? NULL : sdp_print(s, &len);
+	}
+	if (out) {
+		free(from->last_out);
+		from->last_out = strdup(out);
+	}
+out:
+	free(rm);
+	return out;
+}
+
+static void ml_free(struct monologue *ml)
+{
+	for (unsigned int i = 0; i < ml->n_media; i++)
+		free(ml->media[i]);
+	free(ml->media);
+	free(ml->tag);
+	free(ml->via_branch);
+	free(ml->last_out);
+	free(ml);
+}
+
+/* Stops the streams of ml: its peer stops sending to them first. */
+static void ml_stop(struct monologue *ml)
+{
+	struct monologue *p = ml->peer;
+
+	if (p && p->peer == ml) {
+		p->peer = NULL;
+		for (unsigned int i = 0; i < p->n_media; i++)
+			media_push_cfg(p->media[i], false);
+	}
+	ml->peer = NULL;
+	for (unsigned int i = 0; i < ml->n_media; i++)
+		media_push_cfg(ml->media[i], false);
+	for (unsigned int i = 0; i < ml->n_media; i++)
+		media_release_ports(ml->media[i]);
+}
+
+time_t call_last_packet(const struct call *c)
+{
+	time_t last = 0;
+
+	for (unsigned int i = 0; i < c->n_mls; i++)
+		for (unsigned int j = 0; j < c->mls[i]->n_media; j++)
+			for (int k = 0; k < 2; k++) {
+				struct stream *s = c->mls[i]->media[j]->streams[k];
+				time_t t;
+
+				if (!s)
+					continue;
+				t = (time_t)atomic_load_explicit(&s->last_packet,
+								 memory_order_relaxed);
+				if (t > last)
+					last = t;
+			}
+	return last;
+}
+
+static void call_sum(const struct call *c, struct stream_stats *out)
+{
+	for (unsigned int i = 0; i < c->n_mls; i++)
+		for (unsigned int j = 0; j < c->mls[i]->n_media; j++)
+			for (int k = 0; k < 2; k++) {
+				struct stream *s = c->mls[i]->media[j]->streams[k];
+				struct stream_stats st;
+				struct endpoint ep;
+
+				if (!s)
+					continue;
+				stream_snapshot(s, &ep, &st);
+#define X(f, n) out->f += st.f;
+				XR_STREAM_COUNTERS(X)
+#undef X
+			}
+}
+
+void calls_sum(struct stream_stats *out)
+{
+	*out = totals.ended;
+	for (const struct call *c = lhead; c; c = c->lnext)
+		call_sum(c, out);
+}
+
+/* Unhashes the call, stops its media and queues it for freeing at the next tick. */
+static void call_terminate(struct call *c, const char *why)
+{
+	struct call **pp = &htab[hash_str(c->call_id)];
+
+	while (*pp && *pp != c)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = c->hnext;
+	if (c->lprev)
+		c->lprev->lnext = c->lnext;
+	else
+		lhead = c->lnext;
+	if (c->lnext)
+		c->lnext->lprev = c->lprev;
+	else
+		ltail = c->lprev;
+	call_sum(c, &totals.ended);
+	for (unsigned int i = 0; i < c->n_mls; i++)
+		c->mls[i]->peer = NULL;
+	for (unsigned int i = 0; i < c->n_mls; i++)
+		ml_stop(c->mls[i]);
+	totals.duration_sum_s += (uint64_t)(time(NULL) - c->created);
+	n_calls--;
+	c->hnext = dead;
+	dead = c;
+	log_info("[%s] call ended: %s", c->call_id, why);
+}
+
+static void call_free(struct call *c)
+{
+	for (unsigned int i = 0; i < c->n_mls; i++)
+		ml_free(c->mls[i]);
+	free(c->mls);
+	free(c->call_id);
+	free(c);
+}
+
+static const char *check_ids(const struct call_opts *o, bool need_sdp)
+{
+	if (!o->call_id || !*o->call_id)
+		return "No call-id in message";
+	if (!o->from_tag || !*o->from_tag)
+		return "No from-tag in message";
+	if (need_sdp && !o->sdp)
+		return "No SDP body in message";
+	return NULL;
+}
+
+static int parse_sdp(struct sdp *s, const struct call_opts *o, const char **err)
+{
+	const char *perr;
+
+	if (sdp_parse(s, o->sdp, o->sdp_len, &perr)) {
+		*err = fail("Failed to parse SDP: %s", perr);
+		return -EINVAL;
+	}
+	if (!has_conn(s)) {
+		sdp_free(s);
+		*err = "Failed to parse SDP: no connection address for a media";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+char *call_offer(const struct call_opts *o, const char **err, const char **warning)
+{
+	struct monologue *x, *y = NULL;
+	struct call *c;
+	bool created = false;
+	struct sdp s;
+	char *out = NULL;
+
+	if ((*err = check_ids(o, true)))
+		return NULL;
+	if (parse_sdp(&s, o, err))
+		return NULL;
+	c = call_lookup(o->call_id);
+	if (!c) {
+		c = call_new(o->call_id);
+		created = true;
+	}
+	if (!c)
+		goto nomem;
+	x = ml_find(c, o->from_tag);
+	if (!x && !(x = ml_new(c, o->from_tag)))
+		goto nomem;
+	if (o->to_tag && *o->to_tag)
+		y = ml_find(c, o->to_tag);
+	if (!y)
+		y = x->peer;
+	if (!y && !(y = ml_new(c, o->to_tag ? o->to_tag : "")))
+		goto nomem;
+	if (o->via_branch && !y->via_branch)
+		y->via_branch = strdup(o->via_branch);
+	if (x->peer && x->peer != y)
+		ml_stop(x->peer);
+	x->peer = y;
+	y->peer = x;
+	c->last_signal = time(NULL);
+
+	for (size_t i = 0; i < s.n_media; i++) {
+		const struct sdp_media *sm = &s.media[i];
+		struct media *mx = media_get(x, (unsigned int)i), *my = media_get(y, (unsigned int)i);
+		bool changed;
+		int fam, ret;
+
+		if (!mx || !my)
+			goto nomem;
+		changed = media_take_sdp(mx, &s, sm, o);
+		fam = ep_is_set(&mx->sdp_rtp) ? ep_family(&mx->sdp_rtp)
+					       : ep_family(&s.origin_addr.addr);
+		mx->mux = my->mux = o->mux;
+		mx->rtcp_mux = mx->offered_mux && !(o->mux & MUX_REJECT);
+		my->rtcp_mux = (mx->offered_mux && !(o->mux & MUX_DEMUX)) ||
+			       (o->mux & (MUX_OFFER | MUX_REQUIRE));
+		my->rejected = mx->rejected;
+		snprintf(my->type, sizeof(my->type), "%s", mx->type);
+		snprintf(my->proto, sizeof(my->proto), "%s", mx->proto);
+		if (mx->rejected)
+			continue;
+		ret = media_ports(mx, pick_iface(o->direction[0], fam));
+		if (!ret)
+			ret = media_ports(my, pick_iface(o->direction[1],
+							 o->address_family ? o->address_family
+									   : fam));
+		if (ret) {
+			*err = ret == -EADDRNOTAVAIL ? "Ran out of ports"
+						     : fail("Cannot allocate ports: %s", strerror(-ret));
+			goto fail;
+		}
+		media_push_cfg(mx, changed);
+		media_push_cfg(my, false);
+	}
+	x->sdp_seen = true;
+	totals.offers++;
+	out = write_sdp(&s, x, y, true, o);
+	if (!out)
+		goto nomem;
+	sdp_free(&s);
+	(void)warning;
+	return out;
+nomem:
+	*err = "Out of memory";
+fail:
+	if (created && c) {
+		call_terminate(c, *err);
+		totals.rejected++;
+	}
+	sdp_free(&s);
+	return NULL;
+}
+
+char *call_answer(const struct call_opts *o, const char **err, const char **warning)
+{
+	struct monologue *x, *y;
+	struct call *c;
+	struct sdp s;
+	char *out;
+
+	if ((*err = check_ids(o, true)))
+		return NULL;
+	if (!o->to_tag || !*o->to_tag) {
+		*err = "No to-tag in message";
+		return NULL;
+	}
+	c = call_lookup(o->call_id);
+	if (!c) {
+		*err = "Unknown call-id";
+		return NULL;
+	}
+	x = ml_find(c, o->from_tag);
+	if (!x) {
+		*err = "Unknown from-tag";
+		return NULL;
+	}
+	y = ml_find(c, o->to_tag);
+	if (!y || (x->peer != y && x->peer)) {
+		y = x->peer;
+		if (!y) {
+			*err = "Unknown to-tag";
+			return NULL;
+		}
+		/* The first answer names the answering party; a later one from another fork
+		 * takes its place (the latest answer wins, as the final 2xx comes last). */
+		if (strcmp(y->tag, o->to_tag)) {
+			char *tag = strdup(o->to_tag);
+
+			if (!tag) {
+				*err = "Out of memory";
+				return NULL;
+			}
+			if (*y->tag)
+				log_info("[%s] answer from to-tag %s replaces %s", c->call_id,
+					 o->to_tag, y->tag);
+			free(y->tag);
+			y->tag = tag;
+		}
+	}
+	x->peer = y;
+	y->peer = x;
+	if (parse_sdp(&s, o, err))
+		return NULL;
+	if (s.n_media > x->n_media) {
+		sdp_free(&s);
+		*err = "Answer has more media than the offer";
+		return NULL;
+	}
+	c->last_signal = time(NULL);
+	for (size_t i = 0; i < s.n_media; i++) {
+		struct media *mx = x->media[i], *my = media_get(y, (unsigned int)i);
+		bool changed;
+
+		if (!my) {
+			sdp_free(&s);
+			*err = "Out of memory";
+			return NULL;
+		}
+		changed = media_take_sdp(my, &s, &s.media[i], o);
+		my->rejected = my->rejected || mx->rejected;
+		mx->rejected = my->rejected;
+		my->rtcp_mux = my->offered_mux;
+		mx->rtcp_mux = mx->offered_mux && !(mx->mux & MUX_REJECT) &&
+			       (my->rtcp_mux || (mx->mux & (MUX_ACCEPT | MUX_REQUIRE)));
+		if (!mx->rejected && !my->streams[COMP_RTP]) {
+			*err = "Answer for a media that was not offered";
+			sdp_free(&s);
+			return NULL;
+		}
+		media_push_cfg(my, changed);
+		media_push_cfg(mx, false);
+	}
+	y->sdp_seen = true;
+	totals.answers++;
+	out = write_sdp(&s, y, x, false, o);
+	sdp_free(&s);
+	if (!out)
+		*err = "Out of memory";
+	(void)warning;
+	return out;
+}
+
+struct call *call_delete(const struct call_opts *o, const char **err)
+{
+	long long delay = o->delete_delay >= 0 ? o->delete_delay : cfg->delete_delay;
+	struct call *c;
+
+	if (!o->call_id || !*o->call_id) {
+		*err = "No call-id in message";
+		return NULL;
+	}
+	c = call_lookup(o->call_id);
+	if (!c) {
+		*err = "Call-ID not found or tags didn't match";
+		return NULL;
+	}
+	if (o->from_tag && *o->from_tag && !ml_find(c, o->from_tag) &&
+	    !(o->to_tag && ml_find(c, o->to_tag))) {
+		*err = "Call-ID not found or tags didn't match";
+		return NULL;
+	}
+	totals.deletes++;
+	c->last_signal = time(NULL);
+	if (o->to_tag && *o->to_tag && o->from_tag && *o->from_tag) {
+		struct monologue *y = ml_find(c, o->to_tag);
+		bool others = false;
+
+		/* One branch of a forked call: the rest of the call carries on. */
+		for (unsigned int i = 0; i < c->n_mls; i++) {
+			struct monologue *ml = c->mls[i];
+
+			if (ml != y && ml->peer && ml->peer != y)
+				others = true;
+		}
+		if (y && others) {
+			ml_stop(y);
+			log_info("[%s] party %s deleted", c->call_id, y->tag);
+			return c;
+		}
+	}
+	if (delay <= 0) {
+		totals.regular_terminated++;
+		call_terminate(c, "deleted");
+	} else if (!c->delete_at || c->delete_at > time(NULL) + delay) {
+		c->delete_at = time(NULL) + delay;
+		log_info("[%s] delete in %lld s", c->call_id, delay);
+	}
+	return c;
+}
+
+static bool call_on_hold(const struct call *c)
+{
+	bool any = false;
+
+	for (unsigned int i = 0; i < c->n_mls; i++)
+		for (unsigned int j = 0; j < c->mls[i]->n_media; j++) {
+			const struct media *m = c->mls[i]->media[j];
+
+			if (m->rejected || !c->mls[i]->sdp_seen)
+				continue;
+			any = true;
+			if (m->dir == SDP_SENDRECV)
+				return false;
+		}
+	return any;
+}
+
+static void stream_reaped(struct stream *s)
+{
+	/* Both sockets of a pair are closed once the RTCP one (removed last) comes back. */
+	if (s->component == COMP_RTCP)
+		ports_release(&pool, (uint16_t)(ep_port(&s->local) - 1));
+	free(s);
+}
+
+static void update_rates(void)
+{
+	static struct stream_stats prev;
+	static struct timespec prev_ts;
+	struct stream_stats cur;
+	struct timespec ts;
+	double dt;
+
+	calls_sum(&cur);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	dt = (double)(ts.tv_sec - prev_ts.tv_sec) + (double)(ts.tv_nsec - prev_ts.tv_nsec) / 1e9;
+	if (prev_ts.tv_sec && dt > 0) {
+		totals.packet_rate = (double)(cur.packets - prev.packets) / dt;
+		totals.byte_rate = (double)(cur.bytes - prev.bytes) / dt;
+		totals.error_rate = (double)(cur.errors - prev.errors) / dt;
+	}
+	prev = cur;
+	prev_ts = ts;
+}
+
+void calls_tick(time_t now)
+{
+	struct call *c, *next;
+
+	while ((c = dead)) {
+		dead = c->hnext;
+		call_free(c);
+	}
+	for (c = lhead; c; c = next) {
+		time_t last = call_last_packet(c);
+		bool hold = call_on_hold(c);
+		unsigned int tmo = hold ? cfg->silent_timeout : cfg->timeout;
+
+		next = c->lnext;
+		if (last < c->last_signal)
+			last = c->last_signal;
+		if (c->delete_at && now >= c->delete_at) {
+			totals.regular_terminated++;
+			call_terminate(c, "deleted (delayed)");
+		} else if (cfg->final_timeout && now - c->created >= (time_t)cfg->final_timeout) {
+			totals.final_timeouts++;
+			call_terminate(c, "final timeout");
+		} else if (tmo && now - last >= (time_t)tmo) {
+			if (hold)
+				totals.silent_timeouts++;
+			else
+				totals.timeouts++;
+			call_terminate(c, hold ? "silent timeout" : "timeout");
+		}
+	}
+	update_rates();
+	workers_reap(stream_reaped);
+}
+
+void calls_shutdown(void)
+{
+	struct call *c;
+
+	while (lhead) {
+		totals.forced_terminated++;
+		call_terminate(lhead, "shutdown");
+	}
+	workers_stop(stream_reaped);
+	while ((c = dead)) {
+		dead = c->hnext;
+		call_free(c);
+	}
+	ports_free(&pool);
+}

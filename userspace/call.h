@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Calls: call (call-id) -> monologues (one per tag) -> media (m= line) -> streams (RTP, RTCP).
+ * Offer, answer, delete and timeouts; owned by the control thread. */
+#ifndef XRELAY_CALL_H
+#define XRELAY_CALL_H
+
+#include "config.h"
+#include "sdp.h"
+#include "stream.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+/* rtcp-mux options of an offer (rtpengine's names). */
+#define MUX_OFFER   (1u << 0) /* offer mux to the recipient even if the offerer did not */
+#define MUX_DEMUX   (1u << 1) /* do not pass the offerer's mux on */
+#define MUX_REQUIRE (1u << 2) /* the recipient gets mux only; the offerer gets it if offered */
+#define MUX_ACCEPT  (1u << 3) /* accept the offerer's mux even if the answerer declines */
+#define MUX_REJECT  (1u << 4) /* never use mux towards the offerer */
+
+/* What an offer, answer or delete asked for: the ng keys and flags, parsed. */
+struct call_opts {
+	const char *call_id, *from_tag, *to_tag, *via_branch;
+	const char *sdp;
+	size_t sdp_len;
+	struct endpoint received_from; /* unset when absent */
+	struct endpoint media_address; /* unset when absent */
+	bool sip_source_address;       /* use received-from instead of the SDP address */
+	int address_family;	       /* AF_INET/AF_INET6 for the output SDP; 0 = as input */
+	const char *direction[2];      /* interface names: offerer side, recipient side */
+	bool replace_origin, replace_sdp_version, force_increment_sdp_version;
+	unsigned int mux;	       /* MUX_* */
+	unsigned int stream_flags;     /* STREAM_F_STRICT_SOURCE/ASYMMETRIC/MEDIA_HANDOVER */
+	int learn;		       /* enum learn_mode, or -1 for the default */
+	long long delete_delay;	       /* -1: the configured one */
+};
+
+struct media {
+	struct monologue *ml;
+	unsigned int index; /* 1-based, as m= lines count */
+	char type[32];
+	char proto[48];
+	const struct cfg_iface *iface; /* the relay side this party talks to */
+	struct stream *streams[2];     /* RTP (port), RTCP (port + 1); both always bound */
+	uint16_t port;
+	bool rejected;
+	bool rtcp_mux;	   /* this party uses mux on the relay's socket */
+	bool offered_mux;  /* this party offered (or accepted) a=rtcp-mux in its SDP */
+	unsigned int mux;  /* MUX_* given with the offer that created this pairing */
+	enum sdp_dir dir;  /* the direction this party declared */
+	bool hold_any;	   /* c=0.0.0.0 / :: */
+	struct endpoint sdp_rtp, sdp_rtcp; /* this party's addresses from its SDP */
+	unsigned int stream_flags;
+	int learn;
+};
+
+struct monologue {
+	struct call *call;
+	char *tag;	  /* "" until an answer names the answering party */
+	char *via_branch;
+	struct monologue *peer;
+	struct media **media;
+	unsigned int n_media;
+	time_t created;
+	bool sdp_seen;	       /* it sent an SDP through us */
+	unsigned long long version_in, version_out;
+	char *last_out;        /* last SDP body we sent to its peer (for version handling) */
+};
+
+struct call {
+	char *call_id;
+	struct call *hnext;	    /* hash chain */
+	struct call *lprev, *lnext; /* creation order */
+	struct monologue **mls;
+	unsigned int n_mls;
+	struct worker *worker;
+	time_t created;
+	int64_t created_us;
+	time_t last_signal;
+	time_t delete_at; /* 0 = not scheduled */
+	bool on_hold;
+};
+
+/* Global counters for `statistics`. */
+struct call_totals {
+	unsigned long managed, rejected, timeouts, silent_timeouts, final_timeouts,
+		regular_terminated, forced_terminated, offers, answers, deletes;
+	uint64_t duration_sum_s; /* sum of the durations of ended calls */
+	struct stream_stats ended; /* counters of the streams of ended calls */
+	double packet_rate, byte_rate, error_rate; /* per second, over the last tick */
+};
+
+/* After workers_start(). */
+int calls_init(const struct config *cfg);
+/* Ends every call, then stops the workers and frees what they held. */
+void calls_shutdown(void);
+
+/* Each returns the SDP to send on (malloc'd) or NULL with a reason in *err (and, where
+ * rtpengine sends one, a warning in *warning). */
+char *call_offer(const struct call_opts *o, const char **err, const char **warning);
+char *call_answer(const struct call_opts *o, const char **err, const char **warning);
+/* Deletes the call (or the party to_tag names) now or after the delete delay. The call is
+ * returned for the reply; it stays valid until the next calls_tick(). NULL with *err. */
+struct call *call_delete(const struct call_opts *o, const char **err);
+
+struct call *call_lookup(const char *call_id);
+/* Calls in creation order: for list/statistics. */
+struct call *call_first(void);
+struct call *call_next(const struct call *c);
+unsigned long calls_count(void);
+const struct call_totals *calls_totals(void);
+const struct port_pool *calls_ports(void);
+/* Timeouts, delayed deletes, reaping of removed streams; once a second. */
+void calls_tick(time_t now);
+/* Counters of every stream, live and ended (last_packet unused). */
+void calls_sum(struct stream_stats *out);
+/* The latest packet time of any stream of the call (unix s, 0 = never). */
+time_t call_last_packet(const struct call *c);
+
+#endif

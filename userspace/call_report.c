@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* A call as the ng query/delete replies show it, in rtpengine's layout. */
+#include "call_report.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+static struct bnode *endpoint_dict(struct barena *a, const struct endpoint *ep)
+{
+	struct bnode *d = bn_dict(a);
+	char ip[INET6_ADDRSTRLEN];
+
+	if (!d)
+		return NULL;
+	if (!ep_is_set(ep))
+		return d;
+	bn_dict_add_str(a, d, "family", ep_family(ep) == AF_INET6 ? "IPv6" : "IPv4");
+	bn_dict_add_str(a, d, "address", ep_ip_str(ep, ip, sizeof(ip)));
+	bn_dict_add_int(a, d, "port", ep_port(ep));
+	return d;
+}
+
+static void add_counters(struct barena *a, struct bnode *d, const struct stream_stats *st)
+{
+#define X(f, n) bn_dict_add_int(a, d, n, (long long)st->f);
+	XR_STREAM_COUNTERS(X)
+#undef X
+}
+
+static struct bnode *stream_report(struct barena *a, const struct media *m, struct stream *s,
+				   struct stream_stats *sum)
+{
+	struct bnode *d = bn_dict(a), *flags = bn_list(a), *stats = bn_dict(a);
+	struct endpoint learned;
+	struct stream_stats st;
+	char ip[INET6_ADDRSTRLEN];
+	const struct endpoint *adv = s->component == COMP_RTP ? &m->sdp_rtp : &m->sdp_rtcp;
+
+	if (!d || !flags || !stats)
+		return NULL;
+	stream_snapshot(s, &learned, &st);
+	bn_dict_add_str(a, d, "local address", ep_ip_str(&s->local, ip, sizeof(ip)));
+	bn_dict_add_int(a, d, "local port", ep_port(&s->local));
+	bn_dict_add_str(a, d, "family", ep_family(&s->local) == AF_INET6 ? "IPv6" : "IPv4");
+	bn_dict_add(a, d, "endpoint", endpoint_dict(a, ep_is_set(&learned) ? &learned : adv));
+	bn_dict_add(a, d, "advertised endpoint", endpoint_dict(a, adv));
+	bn_dict_add_int(a, d, "last packet", st.last_packet);
+	bn_list_append(flags, bn_str(a, s->component == COMP_RTP ? "RTP" : "RTCP"));
+	if (ep_is_set(adv))
+		bn_list_append(flags, bn_str(a, "filled"));
+	if (ep_is_set(&learned))
+		bn_list_append(flags, bn_str(a, "confirmed"));
+	if (m->stream_flags & STREAM_F_STRICT_SOURCE)
+		bn_list_append(flags, bn_str(a, "strict source"));
+	if (m->stream_flags & STREAM_F_MEDIA_HANDOVER)
+		bn_list_append(flags, bn_str(a, "media handover"));
+	if (m->stream_flags & STREAM_F_ASYMMETRIC)
+		bn_list_append(flags, bn_str(a, "asymmetric"));
+	bn_dict_add(a, d, "flags", flags);
+	add_counters(a, stats, &st);
+	bn_dict_add(a, d, "stats", stats);
+#define X(f, n) sum->f += st.f;
+	XR_STREAM_COUNTERS(X)
+#undef X
+	return d;
+}
+
+static struct bnode *media_report(struct barena *a, const struct media *m,
+				  struct stream_stats sums[2])
+{
+	struct bnode *d = bn_dict(a), *streams = bn_list(a), *flags = bn_list(a);
+
+	if (!d || !streams || !flags)
+		return NULL;
+	bn_dict_add_int(a, d, "index", m->index);
+	bn_dict_add_str(a, d, "type", m->type);
+	bn_dict_add_str(a, d, "protocol", m->proto);
+	for (int comp = COMP_RTP; comp <= COMP_RTCP; comp++)
+		if (m->streams[comp])
+			bn_list_append(streams, stream_report(a, m, m->streams[comp], &sums[comp]));
+	bn_dict_add(a, d, "streams", streams);
+	if (m->rtcp_mux)
+		bn_list_append(flags, bn_str(a, "RTCP-mux"));
+	if (m->rejected)
+		bn_list_append(flags, bn_str(a, "rejected"));
+	if (m->dir == SDP_SENDRECV || m->dir == SDP_SENDONLY)
+		bn_list_append(flags, bn_str(a, "send"));
+	if (m->dir == SDP_SENDRECV || m->dir == SDP_RECVONLY)
+		bn_list_append(flags, bn_str(a, "recv"));
+	bn_dict_add(a, d, "flags", flags);
+	return d;
+}
+
+struct bnode *call_report(struct barena *a, struct bnode *reply, const struct call *c)
+{
+	struct bnode *tags = bn_dict(a), *totals = bn_dict(a);
+	struct stream_stats sums[2];
+
+	if (!tags || !totals)
+		return NULL;
+	memset(sums, 0, sizeof(sums));
+	bn_dict_add_int(a, reply, "created", c->created);
+	bn_dict_add_int(a, reply, "created_us", c->created_us);
+	bn_dict_add_int(a, reply, "last signal", c->last_signal);
+	for (unsigned int i = 0; i < c->n_mls; i++) {
+		const struct monologue *ml = c->mls[i];
+		struct bnode *t = bn_dict(a), *medias = bn_list(a);
+
+		if (!t || !medias)
+			return NULL;
+		bn_dict_add_str(a, t, "tag", ml->tag);
+		bn_dict_add_int(a, t, "created", ml->created);
+		if (ml->peer)
+			bn_dict_add_str(a, t, "in dialogue with", ml->peer->tag);
+		for (unsigned int j = 0; j < ml->n_media; j++)
+			bn_list_append(medias, media_report(a, ml->media[j], sums));
+		bn_dict_add(a, t, "medias", medias);
+		bn_dict_add(a, tags, ml->tag, t);
+	}
+	bn_dict_add(a, reply, "tags", tags);
+	for (int comp = COMP_RTP; comp <= COMP_RTCP; comp++) {
+		struct bnode *d = bn_dict(a);
+
+		if (!d)
+			return NULL;
+		add_counters(a, d, &sums[comp]);
+		bn_dict_add(a, totals, comp == COMP_RTP ? "RTP" : "RTCP", d);
+	}
+	bn_dict_add(a, reply, "totals", totals);
+	return reply;
+}

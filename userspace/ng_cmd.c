@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* ng commands: ping, offer, answer, delete, query, list, statistics. Every malformed request
+ * becomes an error reply; nothing here aborts. */
+#include "ng_cmd.h"
+
+#include "call_report.h"
+#include "log.h"
+#include "ng_opts.h"
+#include "ports.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static time_t started;
+
+void ng_cmd_init(void)
+{
+	started = time(NULL);
+}
+
+static const char *cmd_ping(struct barena *a, const struct bnode *req, struct bnode *reply)
+{
+	bn_dict_add_str(a, reply, "result", "pong");
+	return NULL;
+}
+
+/* offer and answer: the same reply, a different state change. */
+static const char *cmd_sdp(struct barena *a, const struct bnode *req, struct bnode *reply,
+			   bool offer)
+{
+	const char *err = NULL, *warning = NULL;
+	struct call_opts o;
+	char *sdp;
+
+	if (ng_opts_parse(a, req, &o, &err))
+		return err;
+	sdp = offer ? call_offer(&o, &err, &warning) : call_answer(&o, &err, &warning);
+	if (!sdp)
+		return err;
+	bn_dict_add_str(a, reply, "result", "ok");
+	if (warning)
+		bn_dict_add_str(a, reply, "warning", warning);
+	bn_dict_add_str(a, reply, "sdp", sdp);
+	free(sdp);
+	return NULL;
+}
+
+static const char *cmd_offer(struct barena *a, const struct bnode *req, struct bnode *reply)
+{
+	return cmd_sdp(a, req, reply, true);
+}
+
+static const char *cmd_answer(struct barena *a, const struct bnode *req, struct bnode *reply)
+{
+	return cmd_sdp(a, req, reply, false);
+}
+
+static const char *cmd_delete(struct barena *a, const struct bnode *req, struct bnode *reply)
+{
+	const char *err = NULL;
+	struct call_opts o;
+	struct call *c;
+
+	if (ng_opts_parse(a, req, &o, &err))
+		return err;
+	c = call_delete(&o, &err);
+	if (!c)
+		return err;
+	bn_dict_add_str(a, reply, "result", "ok");
+	return call_report(a, reply, c) ? NULL : "Out of memory";
+}
+
+static const char *cmd_query(struct barena *a, const struct bnode *req, struct bnode *reply)
+{
+	const char *id = bn_dict_get_str(req, "call-id");
+	struct call *c;
+
+	if (!id || !*id)
+		return "No call-id in message";
+	c = call_lookup(id);
+	if (!c)
+		return "Unknown call-id";
+	bn_dict_add_str(a, reply, "result", "ok");
+	return call_report(a, reply, c) ? NULL : "Out of memory";
+}
+
+static const char *cmd_list(struct barena *a, const struct bnode *req, struct bnode *reply)
+{
+	struct bnode *calls = bn_list(a);
+	long long limit = 32;
+
+	if (bn_dict_get(req, "limit") && (!bn_dict_get_int(req, "limit", &limit) || limit < 0))
+		return "Invalid limit";
+	if (!calls)
+		return "Out of memory";
+	for (struct call *c = call_first(); c && limit > 0; c = call_next(c), limit--)
+		bn_list_append(calls, bn_str(a, c->call_id));
+	bn_dict_add_str(a, reply, "result", "ok");
+	bn_dict_add(a, reply, "calls", calls);
+	return NULL;
+}
+
+static const char *cmd_statistics(struct barena *a, const struct bnode *req,
+				  struct bnode *reply)
+{
+	const struct call_totals *t = calls_totals();
+	const struct port_pool *p = calls_ports();
+	struct bnode *st = bn_dict(a), *cur = bn_dict(a), *tot = bn_dict(a);
+	unsigned long ended = t->regular_terminated + t->forced_terminated + t->timeouts +
+			      t->silent_timeouts + t->final_timeouts;
+	struct stream_stats sum;
+
+	if (!st || !cur || !tot)
+		return "Out of memory";
+	calls_sum(&sum);
+	bn_dict_add_int(a, cur, "sessionsown", (long long)calls_count());
+	bn_dict_add_int(a, cur, "sessionsforeign", 0);
+	bn_dict_add_int(a, cur, "sessionstotal", (long long)calls_count());
+	bn_dict_add_int(a, cur, "transcodedmedia", 0);
+	bn_dict_add_int(a, cur, "packetrate", (long long)t->packet_rate);
+	bn_dict_add_int(a, cur, "byterate", (long long)t->byte_rate);
+	bn_dict_add_int(a, cur, "errorrate", (long long)t->error_rate);
+	bn_dict_add_int(a, cur, "portsused", p->used * 2);
+	bn_dict_add_int(a, cur, "portsfree", (long long)(p->n_pairs - p->used) * 2);
+	bn_dict_add(a, st, "currentstatistics", cur);
+
+	bn_dict_add(a, tot, "uptime", bn_strf(a, "%lld", (long long)(time(NULL) - started)));
+	bn_dict_add_int(a, tot, "managedsessions", (long long)t->managed);
+	bn_dict_add_int(a, tot, "rejectedsessions", (long long)t->rejected);
+	bn_dict_add_int(a, tot, "timeoutsessions", (long long)t->timeouts);
+	bn_dict_add_int(a, tot, "silenttimeoutsessions", (long long)t->silent_timeouts);
+	bn_dict_add_int(a, tot, "finaltimeoutsessions", (long long)t->final_timeouts);
+	bn_dict_add_int(a, tot, "regularterminatedsessions", (long long)t->regular_terminated);
+	bn_dict_add_int(a, tot, "forcedterminatedsessions", (long long)t->forced_terminated);
+	bn_dict_add_int(a, tot, "relayedpackets", (long long)sum.packets);
+	bn_dict_add_int(a, tot, "relayedbytes", (long long)sum.bytes);
+	bn_dict_add_int(a, tot, "relayedpacketerrors", (long long)sum.errors);
+	bn_dict_add_int(a, tot, "portsexhausted", (long long)p->exhausted);
+	bn_dict_add(a, tot, "avgcallduration",
+		    bn_strf(a, "%.6f", ended ? (double)t->duration_sum_s / (double)ended : 0.0));
+	bn_dict_add(a, st, "totalstatistics", tot);
+	bn_dict_add_str(a, reply, "result", "ok");
+	bn_dict_add(a, reply, "statistics", st);
+	return NULL;
+}
+
+static const struct {
+	const char *name;
+	const char *(*fn)(struct barena *a, const struct bnode *req, struct bnode *reply);
+} commands[] = {
+	{"ping", cmd_ping},   {"offer", cmd_offer}, {"answer", cmd_answer},
+	{"delete", cmd_delete}, {"query", cmd_query}, {"list", cmd_list},
+	{"statistics", cmd_statistics},
+};
+
+static const char *dispatch(struct barena *a, const struct bnode *req, struct bnode *reply)
+{
+	const struct bnode *cmd;
+
+	if (req->type != BN_DICT)
+		return "Could not decode dictionary";
+	cmd = bn_dict_get(req, "command");
+	if (!cmd || cmd->type != BN_STR)
+		return "No command in message";
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (bn_key_eq(cmd->str.s, cmd->str.len, commands[i].name,
+			      strlen(commands[i].name))) {
+			log_debug("ng: %s", commands[i].name);
+			return commands[i].fn(a, req, reply);
+		}
+	return "Unrecognized command";
+}
+
+char *ng_cmd_handle(const char *body, size_t len, size_t *reply_len)
+{
+	struct barena *a = barena_new();
+	struct bnode *req = NULL, *reply;
+	const char *err = NULL;
+	char jerr[160];
+	bool json = false;
+	char *out = NULL;
+
+	if (!a)
+		return NULL;
+	reply = bn_dict(a);
+	if (!reply)
+		goto out;
+	for (size_t i = 0; i < len && len <= NG_MAX_REQUEST && !json; i++) {
+		if (body[i] == '{')
+			json = true;
+		else if (body[i] != ' ' && body[i] != '\t' && body[i] != '\r' && body[i] != '\n')
+			break;
+	}
+	if (len > NG_MAX_REQUEST) {
+		err = "Request too large";
+	} else if (json) {
+		if (json_parse_bnode(a, body, len, &req, jerr, sizeof(jerr)))
+			err = "Could not decode JSON dictionary";
+	} else if (bencode_parse(a, body, len, &req, &err)) {
+		err = "Could not decode bencode dictionary";
+	}
+	if (!err)
+		err = dispatch(a, req, reply);
+	if (err) {
+		log_info("ng: error reply: %s", err);
+		reply = bn_dict(a);
+		if (!reply)
+			goto out;
+		bn_dict_add_str(a, reply, "result", "error");
+		bn_dict_add_str(a, reply, "error-reason", err);
+	}
+	out = json ? bnode_to_json(reply, reply_len) : bencode_encode(reply, reply_len);
+out:
+	barena_free(a);
+	return out;
+}

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Stream endpoint learning and the seqlock that publishes what a worker learned. */
+#include "stream.h"
+
+#include <string.h>
+
+static void publish_learned(struct stream *s)
+{
+	unsigned int seq = atomic_load_explicit(&s->pub_seq, memory_order_relaxed);
+
+	atomic_store_explicit(&s->pub_seq, seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	s->pub_learned = s->latched ? s->learned : (struct endpoint){0};
+	atomic_store_explicit(&s->pub_seq, seq + 2, memory_order_release);
+}
+
+void stream_snapshot(struct stream *s, struct endpoint *learned, struct stream_stats *st)
+{
+	unsigned int seq;
+
+	do {
+		seq = atomic_load_explicit(&s->pub_seq, memory_order_acquire);
+		*learned = s->pub_learned;
+		atomic_thread_fence(memory_order_acquire);
+	} while ((seq & 1) || seq != atomic_load_explicit(&s->pub_seq, memory_order_relaxed));
+#define X(f, n) st->f = atomic_load_explicit(&s->f, memory_order_relaxed);
+	XR_STREAM_COUNTERS(X)
+#undef X
+	st->last_packet = atomic_load_explicit(&s->last_packet, memory_order_relaxed);
+}
+
+const struct endpoint *stream_dest(const struct stream *s)
+{
+	if (s->latched && !(s->cfg.flags & STREAM_F_ASYMMETRIC))
+		return &s->learned;
+	return &s->cfg.expected;
+}
+
+static void latch(struct stream *s, const struct endpoint *src)
+{
+	s->learned = *src;
+	s->latched = true;
+	publish_learned(s);
+}
+
+bool stream_accept_source(struct stream *s, const struct endpoint *src, time_t now)
+{
+	const struct stream_cfg *cfg = &s->cfg;
+	bool in_window;
+
+	if (s->cfg.relearn) {
+		s->cfg.relearn = false;
+		s->latched = false;
+		s->first_seen = 0;
+		publish_learned(s);
+	}
+	if (s->latched && ep_eq(&s->learned, src))
+		return true;
+	if (!s->first_seen)
+		s->first_seen = now;
+	in_window = now - s->first_seen < LEARN_WINDOW;
+
+	if ((cfg->flags & STREAM_F_ASYMMETRIC) || cfg->learn == LEARN_OFF) {
+		/* Nothing to learn: the SDP address is the only one strict-source accepts. */
+		return !(cfg->flags & STREAM_F_STRICT_SOURCE) || !ep_is_set(&cfg->expected) ||
+		       ep_eq(src, &cfg->expected);
+	}
+	if (!s->latched) {
+		if (cfg->learn == LEARN_DELAYED && in_window) {
+			s->learned = *src; /* a candidate; latched when the window ends */
+			return true;
+		}
+		latch(s, src);
+		return true;
+	}
+	/* Latched onto another address. */
+	if (cfg->learn == LEARN_HEURISTIC && in_window && ep_eq(src, &cfg->expected)) {
+		latch(s, src); /* the address the SDP named wins while learning */
+		return true;
+	}
+	if (cfg->flags & STREAM_F_MEDIA_HANDOVER) {
+		latch(s, src);
+		return true;
+	}
+	return !(cfg->flags & STREAM_F_STRICT_SOURCE);
+}

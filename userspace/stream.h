@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* A stream: one relay socket, the endpoint it learned, where its packets go, its counters.
+ * Created by the control thread, driven by exactly one media worker. */
+#ifndef XRELAY_STREAM_H
+#define XRELAY_STREAM_H
+
+#include "addr.h"
+#include "xrelay/counters.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+/* How a stream learns (latches onto) its peer's address; rtpengine's names. */
+enum learn_mode { LEARN_HEURISTIC, LEARN_IMMEDIATE, LEARN_DELAYED, LEARN_OFF };
+
+/* Seconds after the first packet during which heuristic/delayed learning may still change. */
+#define LEARN_WINDOW 3
+
+#define STREAM_F_STRICT_SOURCE	(1u << 0) /* drop packets not from the learned address */
+#define STREAM_F_ASYMMETRIC	(1u << 1) /* never learn: send to the SDP address */
+#define STREAM_F_MEDIA_HANDOVER (1u << 2) /* a new source address takes the stream over */
+#define STREAM_F_RTCP_MUX	(1u << 3) /* RTP socket also carries RTCP (demux by type) */
+
+enum stream_component { COMP_RTP = 0, COMP_RTCP = 1 };
+
+struct stream;
+
+/* What the control thread decides; the worker keeps its own copy (messages, no sharing). */
+struct stream_cfg {
+	struct endpoint expected; /* the peer's address:port from its SDP; unset when unknown */
+	unsigned int flags;	  /* STREAM_F_* */
+	enum learn_mode learn;
+	bool relearn;		  /* forget the learned address (new SDP endpoint) */
+	struct stream *sink;	  /* where RTP received here goes out; NULL: dropped */
+	struct stream *sink_rtcp; /* where RTCP received here goes (muxed sockets) */
+};
+
+struct stream_stats {
+	uint64_t packets, bytes, errors;
+	int64_t last_packet; /* unix seconds, 0 = never */
+};
+
+struct stream {
+	/* Identity: set before the worker sees the stream, never changed after. */
+	int fd;
+	struct endpoint local;
+	enum stream_component component;
+	struct worker *worker;
+	void *owner; /* the media (control thread's model) */
+
+	/* Worker-owned. */
+	struct stream_cfg cfg;
+	struct endpoint learned;
+	bool latched;
+	time_t first_seen; /* monotonic s of the first packet since (re)learning */
+
+	/* Published by the worker, read by anyone: counters are relaxed atomics, the learned
+	 * address a seqlock (the worker is the only writer). */
+#define X(f, n) _Atomic uint64_t f;
+	XR_STREAM_COUNTERS(X)
+#undef X
+	_Atomic int64_t last_packet;
+	_Atomic unsigned int pub_seq;
+	struct endpoint pub_learned;
+};
+
+/* A consistent copy of the learned address (unset when none) and the counters. */
+void stream_snapshot(struct stream *s, struct endpoint *learned, struct stream_stats *st);
+/* Where packets for this stream's peer go: the learned address, else the SDP one. */
+const struct endpoint *stream_dest(const struct stream *s);
+/* Decides whether a packet from src is accepted, learning as cfg says. Worker only. */
+bool stream_accept_source(struct stream *s, const struct endpoint *src, time_t now_mono);
+/* RFC 5761: RTCP packet types 192..223 sit where RTP has marker+PT 64..95. */
+static inline bool stream_is_rtcp(const uint8_t *pkt, unsigned int len)
+{
+	return len >= 8 && (pkt[0] & 0xc0) == 0x80 && pkt[1] >= 192 && pkt[1] <= 223;
+}
+
+#endif

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Media workers: one pinned thread per core with its own epoll loop. A packet is received with
+ * recvmmsg, checked against the stream's learned peer and sent in a batch with sendmmsg from
+ * the socket advertised to the other side. No lock on the packet path: the only mutex guards
+ * the message queue between the control thread and the worker. */
+#include "worker.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define BATCH	  32
+#define PKT_MAX	  2048
+#define EP_EVENTS 64
+
+enum msg_type { MSG_ADD, MSG_UPDATE, MSG_REMOVE };
+
+struct msg {
+	enum msg_type type;
+	struct stream *s;
+	struct stream_cfg cfg;
+};
+
+struct worker {
+	int id;
+	pthread_t thread;
+	int epfd;
+	int evfd;
+	_Atomic bool stop;
+
+	pthread_mutex_t lock; /* queue and removed list only */
+	struct msg *queue;
+	size_t n_queue, cap_queue;
+	struct stream **removed;
+	size_t n_removed, cap_removed;
+
+	/* Packet buffers, used by this worker's thread only. */
+	struct mmsghdr rx[BATCH], tx[BATCH];
+	struct iovec rx_iov[BATCH], tx_iov[BATCH];
+	struct endpoint rx_src[BATCH], tx_dst[BATCH];
+	uint8_t buf[BATCH][PKT_MAX];
+};
+
+static struct worker *workers;
+static int n_workers;
+static unsigned int next_worker;
+
+static time_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec;
+}
+
+static time_t real_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	return ts.tv_sec;
+}
+
+static int post(struct worker *w, const struct msg *m)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&w->lock);
+	if (w->n_queue == w->cap_queue) {
+		size_t cap = w->cap_queue ? w->cap_queue * 2 : 64;
+		struct msg *q = realloc(w->queue, cap * sizeof(*q));
+
+		if (!q) {
+			pthread_mutex_unlock(&w->lock);
+			return -ENOMEM;
+		}
+		w->queue = q;
+		w->cap_queue = cap;
+	}
+	w->queue[w->n_queue++] = *m;
+	pthread_mutex_unlock(&w->lock);
+	if (write(w->evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return -errno;
+	return 0;
+}
+
+int worker_stream_add(struct stream *s, const struct stream_cfg *cfg)
+{
+	return post(s->worker, &(struct msg){.type = MSG_ADD, .s = s, .cfg = *cfg});
+}
+
+int worker_stream_update(struct stream *s, const struct stream_cfg *cfg)
+{
+	return post(s->worker, &(struct msg){.type = MSG_UPDATE, .s = s, .cfg = *cfg});
+}
+
+int worker_stream_remove(struct stream *s)
+{
+	return post(s->worker, &(struct msg){.type = MSG_REMOVE, .s = s});
+}
+
+static void add_removed(struct worker *w, struct stream *s)
+{
+	pthread_mutex_lock(&w->lock);
+	if (w->n_removed == w->cap_removed) {
+		size_t cap = w->cap_removed ? w->cap_removed * 2 : 64;
+		struct stream **r = realloc(w->removed, cap * sizeof(*r));
+
+		if (!r) {
+			/* Leaking one stream beats freeing one that may still be referenced. */
+			pthread_mutex_unlock(&w->lock);
+			log_err("worker %d: out of memory, stream leaked", w->id);
+			return;
+		}
+		w->removed = r;
+		w->cap_removed = cap;
+	}
+	w->removed[w->n_removed++] = s;
+	pthread_mutex_unlock(&w->lock);
+}
+
+void workers_reap(void (*done)(struct stream *s))
+{
+	for (int i = 0; i < n_workers; i++) {
+		struct worker *w = &workers[i];
+		struct stream **list;
+		size_t n;
+
+		pthread_mutex_lock(&w->lock);
+		list = w->removed;
+		n = w->n_removed;
+		w->removed = NULL;
+		w->n_removed = w->cap_removed = 0;
+		pthread_mutex_unlock(&w->lock);
+		for (size_t j = 0; j < n; j++)
+			done(list[j]);
+		free(list);
+	}
+}
+
+static void handle_msgs(struct worker *w)
+{
+	struct msg *q;
+	size_t n;
+	uint64_t cnt;
+
+	if (read(w->evfd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		log_warn_rl("worker %d: eventfd read: %s", w->id, strerror(errno));
+	pthread_mutex_lock(&w->lock);
+	q = w->queue;
+	n = w->n_queue;
+	w->queue = NULL;
+	w->n_queue = w->cap_queue = 0;
+	pthread_mutex_unlock(&w->lock);
+
+	for (size_t i = 0; i < n; i++) {
+		struct stream *s = q[i].s;
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
+
+		switch (q[i].type) {
+		case MSG_ADD:
+			s->cfg = q[i].cfg;
+			if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, s->fd, &ev))
+				log_err("worker %d: cannot poll fd %d: %s", w->id, s->fd,
+					strerror(errno));
+			break;
+		case MSG_UPDATE:
+			s->cfg = q[i].cfg;
+			break;
+		case MSG_REMOVE:
+			epoll_ctl(w->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+			close(s->fd);
+			s->fd = -1;
+			add_removed(w, s);
+			break;
+		}
+	}
+	free(q);
+}
+
+static void count_error(struct stream *s)
+{
+	atomic_fetch_add_explicit(&s->errors, 1, memory_order_relaxed);
+}
+
+/* Sends tx[0..n) from sink's socket; counts what did not leave against from. */
+static void flush(struct worker *w, struct stream *from, struct stream *sink, unsigned int n)
+{
+	unsigned int done = 0;
+
+	while (done < n) {
+		int r = sendmmsg(sink->fd, w->tx + done, n - done, MSG_DONTWAIT);
+
+		if (r <= 0) {
+			/* Skip the packet that failed (unreachable, EAGAIN...) and go on. */
+			log_debug_rl("worker %d: send from %u failed: %s", w->id,
+				     ep_port(&sink->local), strerror(errno));
+			count_error(from);
+			done++;
+			continue;
+		}
+		done += (unsigned int)r;
+	}
+}
+
+static void stream_readable(struct worker *w, struct stream *s)
+{
+	time_t mono = mono_now(), now = real_now();
+
+	for (;;) {
+		struct stream *out_sink = NULL;
+		unsigned int n_tx = 0;
+		uint64_t bytes = 0;
+		int n;
+
+		for (int i = 0; i < BATCH; i++) {
+			w->rx_iov[i] = (struct iovec){.iov_base = w->buf[i], .iov_len = PKT_MAX};
+			w->rx[i].msg_hdr = (struct msghdr){.msg_name = &w->rx_src[i],
+							   .msg_namelen = sizeof(w->rx_src[i]),
+							   .msg_iov = &w->rx_iov[i],
+							   .msg_iovlen = 1};
+		}
+		n = recvmmsg(s->fd, w->rx, BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		for (int i = 0; i < n; i++) {
+			unsigned int len = w->rx[i].msg_len;
+			struct endpoint *src = &w->rx_src[i];
+			struct stream *sink;
+			const struct endpoint *dst;
+
+			ep_unmap_v4(src);
+			if (!stream_accept_source(s, src, mono)) {
+				count_error(s);
+				continue;
+			}
+			atomic_fetch_add_explicit(&s->packets, 1, memory_order_relaxed);
+			bytes += len;
+			sink = s->cfg.sink;
+			if ((s->cfg.flags & STREAM_F_RTCP_MUX) && stream_is_rtcp(w->buf[i], len))
+				sink = s->cfg.sink_rtcp;
+			if (!sink || sink->fd < 0)
+				continue; /* the other side is not there yet (no answer, on hold) */
+			dst = stream_dest(sink);
+			if (!ep_is_set(dst) || ep_is_any(dst) || !ep_port(dst))
+				continue;
+			if (out_sink && sink != out_sink) {
+				flush(w, s, out_sink, n_tx);
+				n_tx = 0;
+			}
+			out_sink = sink;
+			w->tx_dst[n_tx] = *dst;
+			w->tx_iov[n_tx] = (struct iovec){.iov_base = w->buf[i], .iov_len = len};
+			w->tx[n_tx].msg_hdr = (struct msghdr){.msg_name = &w->tx_dst[n_tx],
+							      .msg_namelen = ep_len(dst),
+							      .msg_iov = &w->tx_iov[n_tx],
+							      .msg_iovlen = 1};
+			n_tx++;
+		}
+		if (n_tx)
+			flush(w, s, out_sink, n_tx);
+		atomic_fetch_add_explicit(&s->bytes, bytes, memory_order_relaxed);
+		atomic_store_explicit(&s->last_packet, now, memory_order_relaxed);
+		if (n < BATCH)
+			return;
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct epoll_event evs[EP_EVENTS];
+
+	while (!atomic_load(&w->stop)) {
+		int n = epoll_wait(w->epfd, evs, EP_EVENTS, 1000);
+
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.ptr == w)
+				handle_msgs(w);
+			else
+				stream_readable(w, evs[i].data.ptr);
+		}
+	}
+	handle_msgs(w);
+	return NULL;
+}
+
+static void pin(struct worker *w)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	int err;
+
+	if (ncpu <= 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(w->id % ncpu, &set);
+	err = pthread_setaffinity_np(w->thread, sizeof(set), &set);
+	if (err)
+		log_warn("worker %d: cannot pin to CPU %ld: %s", w->id, w->id % ncpu,
+			 strerror(err));
+}
+
+int workers_start(int n)
+{
+	workers = calloc((size_t)n, sizeof(*workers));
+	if (!workers)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		struct worker *w = &workers[i];
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
+		char name[16];
+		int err;
+
+		w->id = i;
+		pthread_mutex_init(&w->lock, NULL);
+		w->epfd = epoll_create1(EPOLL_CLOEXEC);
+		w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (w->epfd < 0 || w->evfd < 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev)) {
+			err = -errno;
+			log_err("worker %d: %s", i, strerror(errno));
+			n_workers = i;
+			workers_stop(NULL);
+			return err;
+		}
+		err = pthread_create(&w->thread, NULL, worker_main, w);
+		if (err) {
+			log_err("worker %d: cannot start thread: %s", i, strerror(err));
+			n_workers = i;
+			workers_stop(NULL);
+			return -err;
+		}
+		snprintf(name, sizeof(name), "xr-media-%d", i);
+		pthread_setname_np(w->thread, name);
+		pin(w);
+		n_workers = i + 1;
+	}
+	log_info("%d media worker%s started", n, n == 1 ? "" : "s");
+	return 0;
+}
+
+void workers_stop(void (*done)(struct stream *s))
+{
+	for (int i = 0; i < n_workers; i++) {
+		uint64_t one = 1;
+
+		atomic_store(&workers[i].stop, true);
+		if (write(workers[i].evfd, &one, sizeof(one)) < 0)
+			log_warn("worker %d: cannot wake: %s", i, strerror(errno));
+	}
+	for (int i = 0; i < n_workers; i++) {
+		struct worker *w = &workers[i];
+
+		pthread_join(w->thread, NULL);
+	}
+	if (done)
+		workers_reap(done);
+	for (int i = 0; i < n_workers; i++) {
+		struct worker *w = &workers[i];
+
+		close(w->epfd);
+		close(w->evfd);
+		free(w->queue);
+		free(w->removed);
+	}
+	free(workers);
+	workers = NULL;
+	n_workers = 0;
+}
+
+int workers_count(void)
+{
+	return n_workers;
+}
+
+struct worker *worker_pick(void)
+{
+	return &workers[next_worker++ % (unsigned int)n_workers];
+}
