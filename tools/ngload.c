@@ -40,7 +40,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec;
 }
 
-enum mode { M_LOAD, M_SETUP, M_DELETE };
+enum mode { M_LOAD, M_SETUP, M_DELETE, M_PING };
 
 struct opts {
 	enum mode mode;
@@ -111,6 +111,7 @@ enum {
 	O_CALLER,
 	O_CALLEE,
 	O_CALL_ID,
+	O_PING,
 	O_JSON,
 	O_HELP
 };
@@ -126,6 +127,7 @@ static const struct option long_opts[] = {
 	{"caller", required_argument, NULL, O_CALLER},
 	{"callee", required_argument, NULL, O_CALLEE},
 	{"call-id", required_argument, NULL, O_CALL_ID},
+	{"ping", no_argument, NULL, O_PING},
 	{"json", no_argument, NULL, O_JSON},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
@@ -168,9 +170,10 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			break;
 		case O_SETUP:
 		case O_DELETE:
+		case O_PING:
 			if (o->mode != M_LOAD)
-				return arg_error("--setup and --delete exclude each other");
-			o->mode = c == O_SETUP ? M_SETUP : M_DELETE;
+				return arg_error("--setup, --delete and --ping exclude each other");
+			o->mode = c == O_SETUP ? M_SETUP : c == O_DELETE ? M_DELETE : M_PING;
 			break;
 		case O_CALLER:
 		case O_CALLEE: {
@@ -223,6 +226,10 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			return arg_error("--delete needs --call-id");
 		if (o->calls || ep_is_set(&o->caller) || ep_is_set(&o->callee))
 			return arg_error("--delete takes only --call-id");
+		break;
+	case M_PING:
+		if (o->calls || ep_is_set(&o->caller) || ep_is_set(&o->callee) || o->call_id)
+			return arg_error("--ping takes no other option");
 		break;
 	}
 	return 0;
@@ -423,7 +430,7 @@ static void json_str(const char *s)
 struct load {
 	const struct opts *o;
 	atomic_ulong next; /* index of the next cycle to run */
-	atomic_ulong done, errors;
+	atomic_ulong done, errors, workers;
 	uint64_t *cycle_ns; /* per cycle, 0 when it failed */
 	pthread_mutex_t err_lock;
 	char first_err[ERR_LEN];
@@ -448,6 +455,9 @@ static void *load_worker(void *arg)
 		load_fail(l, "can't open a client socket");
 		return NULL;
 	}
+	/* Clients opened in the same second by one process start from the same cookie, and the
+	 * server's reply cache would answer one thread's request with another's reply. */
+	c.cookie_seq ^= (atomic_fetch_add(&l->workers, 1) + 1) << 40;
 	while (!stop_flag && (i = atomic_fetch_add(&l->next, 1)) < l->o->calls) {
 		struct endpoint caller, callee, ra, rb;
 		struct barena *a = barena_new();
@@ -467,10 +477,13 @@ static void *load_worker(void *arg)
 		snprintf(call_id, sizeof(call_id), "ngload-%ld-%lu", (long)getpid(), i);
 		rc = call_setup(&c, a, call_id, &caller, &callee, 1000 + i, &ra, &rb, err,
 				sizeof(err));
-		if (!rc)
+		if (!rc) {
 			rc = call_delete(&c, a, call_id, err, sizeof(err));
-		else
-			call_delete(&c, a, call_id, err, sizeof(err)); /* best effort */
+		} else {
+			char ignored[ERR_LEN];
+
+			call_delete(&c, a, call_id, ignored, sizeof(ignored)); /* best effort */
+		}
 		if (rc) {
 			load_fail(l, err);
 		} else {
@@ -626,6 +639,35 @@ static int run_delete(const struct opts *o)
 	return rc ? 1 : 0;
 }
 
+static int run_ping(const struct opts *o)
+{
+	struct bnode *req, *reply = NULL;
+	struct ng_client c;
+	struct barena *a;
+	int rc = -ENOMEM;
+
+	if (client_open(&c, o))
+		return 1;
+	a = barena_new();
+	req = a ? bn_dict(a) : NULL;
+	if (req && bn_dict_add_str(a, req, "command", "ping"))
+		rc = ng_client_call(&c, a, req, &reply);
+	if (!rc && !bn_str_eq(bn_dict_get(reply, "result"), "pong"))
+		rc = -EPROTO;
+	if (rc)
+		fprintf(stderr, "ngload: ping %s: %s\n", o->server,
+			rc == -ETIMEDOUT ? "no reply"
+			: rc == -EPROTO	 ? "no pong"
+					 : strerror(-rc));
+	else if (o->json)
+		printf("{\"result\":\"pong\"}\n");
+	else
+		printf("pong\n");
+	barena_free(a);
+	ng_client_close(&c);
+	return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -644,6 +686,8 @@ int main(int argc, char **argv)
 		return run_setup(&o);
 	case M_DELETE:
 		return run_delete(&o);
+	case M_PING:
+		return run_ping(&o);
 	}
 	return 2;
 }

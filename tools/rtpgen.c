@@ -678,7 +678,6 @@ static double tx_rate(const struct tx *t)
 
 struct rx_stream {
 	uint32_t ssrc;
-	bool ours;	    /* carries rtpgen's payload: 64-bit sequence from 0 */
 	uint64_t unique;    /* distinct sequence numbers */
 	uint64_t max_idx;   /* highest index seen (sequence, or extended RTP seq - first) */
 	uint64_t ext_max;   /* foreign RTP: highest extended sequence number */
@@ -777,7 +776,6 @@ static void rx_account(struct rx *rx, const uint8_t *p, size_t len, const struct
 	}
 	ours = len >= MIN_SIZE && get32(p + 12) == PAYLOAD_MAGIC;
 	if (ours) {
-		st->ours = true;
 		idx = get64(p + 16);
 		stamp = get64(p + 24);
 	} else {
@@ -921,12 +919,13 @@ static void print_rx_json(const struct rx *rx, const struct rx_report *r, const 
 	printf("\"received\":%" PRIu64 ",\"bytes_received\":%" PRIu64 ",\"unique\":%" PRIu64
 	       ",\"expected\":%" PRIu64 ",\"lost\":%" PRIu64
 	       ",\"loss_pct\":%.4f,\"reordered\":%" PRIu64 ",\"duplicates\":%" PRIu64
-	       ",\"non_rtp\":%" PRIu64 ",\"wrong_source\":%" PRIu64
-	       ",\"streams\":%u,\"%s_samples\":%" PRIu64 ",\"%s_p50_us\":%.2f,\"%s_p99_us\":%.2f,"
+	       ",\"non_rtp\":%" PRIu64 ",\"wrong_source\":%" PRIu64 ",\"untracked\":%" PRIu64
+	       ",\"latency_invalid\":%" PRIu64 ",\"streams\":%u,\"%s_samples\":%" PRIu64
+	       ",\"%s_p50_us\":%.2f,\"%s_p99_us\":%.2f,"
 	       "\"%s_max_us\":%.2f",
 	       rx->packets, rx->bytes, rx->unique, r->expected, r->lost, r->loss_pct, rx->reordered,
-	       rx->dups, rx->non_rtp, rx->wrong_src, rx->n_streams, lat, rx->lat.count, lat, r->p50,
-	       lat, r->p99, lat, r->max);
+	       rx->dups, rx->non_rtp, rx->wrong_src, rx->untracked, rx->bad_latency, rx->n_streams,
+	       lat, rx->lat.count, lat, r->p50, lat, r->p99, lat, r->max);
 }
 
 static void print_rx_text(const struct rx *rx, const struct rx_report *r, const char *lat)
@@ -957,6 +956,8 @@ static void print_tx_text(const struct tx *t)
 	       t->pps, (double)(t->end_ns - t->start_ns) / 1e9);
 	if (t->retries)
 		printf(", %" PRIu64 " send retries", t->retries);
+	if (t->resyncs)
+		printf(", %" PRIu64 " schedule resets", t->resyncs);
 }
 
 /* ---- commands ---- */

@@ -8,6 +8,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +86,7 @@ static struct call *call_new(const char *call_id)
 	}
 	gettimeofday(&tv, NULL);
 	c->created = tv.tv_sec;
-	c->created_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	c->created_us = tv.tv_usec; /* rtpengine: the microseconds within "created" */
 	c->last_signal = tv.tv_sec;
 	c->worker = worker_pick();
 	c->hnext = htab[h];
@@ -187,14 +188,18 @@ static void media_push_cfg(struct media *m, bool relearn)
 	}
 }
 
-static void media_release_ports(struct media *m)
+/* The streams go back to their worker; a terminated call keeps pointing at them (for the
+ * delete reply) until it is freed, which happens before they are reaped. */
+static void media_release_ports(struct media *m, bool forget)
 {
 	for (int comp = COMP_RTP; comp <= COMP_RTCP; comp++) {
 		if (m->streams[comp])
 			worker_stream_remove(m->streams[comp]);
-		m->streams[comp] = NULL;
+		if (forget)
+			m->streams[comp] = NULL;
 	}
-	m->port = 0;
+	if (forget)
+		m->port = 0;
 }
 
 static int media_alloc_ports(struct media *m)
@@ -213,7 +218,7 @@ static int media_alloc_ports(struct media *m)
 			/* The RTP stream, if made, is owned by its worker already. */
 			close(fds[comp]);
 			if (comp == COMP_RTCP)
-				media_release_ports(m);
+				media_release_ports(m, true);
 			else
 				close(fds[COMP_RTCP]);
 			ports_release(&pool, port);
@@ -264,7 +269,7 @@ static int media_ports(struct media *m, const struct cfg_iface *ifc)
 		m->rejected = true; /* the peer must stop sending into the old sockets first */
 		if (p)
 			media_push_cfg(p, false);
-		media_release_ports(m);
+		media_release_ports(m, true);
 		m->rejected = false;
 	}
 	m->iface = ifc;
@@ -306,9 +311,13 @@ static bool media_take_sdp(struct media *m, const struct sdp *s, const struct sd
 	return changed;
 }
 
-static const char *fail(const char *fmt, const char *detail)
+static const char *__attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
 {
-	snprintf(errbuf, sizeof(errbuf), fmt, detail);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
+	va_end(ap);
 	return errbuf;
 }
 
@@ -382,7 +391,7 @@ static void ml_free(struct monologue *ml)
 }
 
 /* Stops the streams of ml: its peer stops sending to them first. */
-static void ml_stop(struct monologue *ml)
+static void ml_stop(struct monologue *ml, bool forget)
 {
 	struct monologue *p = ml->peer;
 
@@ -395,7 +404,7 @@ static void ml_stop(struct monologue *ml)
 	for (unsigned int i = 0; i < ml->n_media; i++)
 		media_push_cfg(ml->media[i], false);
 	for (unsigned int i = 0; i < ml->n_media; i++)
-		media_release_ports(ml->media[i]);
+		media_release_ports(ml->media[i], forget);
 }
 
 time_t call_last_packet(const struct call *c)
@@ -464,7 +473,7 @@ static void call_terminate(struct call *c, const char *why)
 	for (unsigned int i = 0; i < c->n_mls; i++)
 		c->mls[i]->peer = NULL;
 	for (unsigned int i = 0; i < c->n_mls; i++)
-		ml_stop(c->mls[i]);
+		ml_stop(c->mls[i], false);
 	totals.duration_sum_s += (uint64_t)(time(NULL) - c->created);
 	n_calls--;
 	c->hnext = dead;
@@ -539,7 +548,7 @@ char *call_offer(const struct call_opts *o, const char **err, const char **warni
 	if (o->via_branch && !y->via_branch)
 		y->via_branch = strdup(o->via_branch);
 	if (x->peer && x->peer != y)
-		ml_stop(x->peer);
+		ml_stop(x->peer, true);
 	x->peer = y;
 	y->peer = x;
 	c->last_signal = time(NULL);
@@ -718,7 +727,7 @@ struct call *call_delete(const struct call_opts *o, const char **err)
 				others = true;
 		}
 		if (y && others) {
-			ml_stop(y);
+			ml_stop(y, true);
 			log_info("[%s] party %s deleted", c->call_id, y->tag);
 			return c;
 		}

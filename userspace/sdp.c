@@ -826,10 +826,11 @@ static int media_conn_rewrite(const struct sdp *s, struct sdp_media *m,
 	return 0;
 }
 
-/* a=rtcp:PORT (with the address when its family differs from c=), then a=rtcp-mux. */
+/* a=rtcp:PORT (with the address when its family differs from c=), then a=rtcp-mux. A muxed
+ * media names its RTP port unless the caller keeps a separate one (RFC 5761 offer fallback). */
 static int media_rtcp_rewrite(struct sdp_media *m, const struct sdp_rewrite_media *r)
 {
-	uint16_t port = r->rtcp_mux ? r->rtp_port : r->rtcp_port;
+	uint16_t port = r->rtcp_mux && !r->rtcp_port ? r->rtp_port : r->rtcp_port;
 	struct sdp_conn c = {0};
 	struct strbuf sb = {0};
 	long i = -1;
@@ -886,6 +887,19 @@ static int media_rewrite(const struct sdp *s, struct sdp_media *m,
 		return (int)i;
 	m->dir = r->dir;
 	return 0;
+}
+
+/* The length of the m= line (with "m=") once its port is port. */
+static size_t mline_len(const struct sdp_media *m, uint16_t port)
+{
+	size_t n = 2 + strlen(m->type) + 1 + (size_t)snprintf(NULL, 0, "%u", port) + 1 +
+		   strlen(m->proto);
+
+	if (m->num_ports)
+		n += 1 + (size_t)snprintf(NULL, 0, "%u", m->num_ports);
+	if (m->fmts && *m->fmts)
+		n += 1 + strlen(m->fmts);
+	return n;
 }
 
 /* An upper bound of the line count after rw, so a rewrite never makes an SDP that the parser
@@ -960,8 +974,14 @@ int sdp_rewrite(struct sdp *s, const struct sdp_rewrite *rw)
 		if (!first)
 			first = &r->addr;
 	}
+	/* Nor one with a line longer than the parser takes (a longer port, an m= line at the
+	 * limit). */
 	if (lines_after(s, rw) > SDP_MAX_LINES)
 		return -E2BIG;
+	for (size_t k = 0; k < s->n_media; k++)
+		if (mline_len(&s->media[k], rw->media[k].rejected ? 0 : rw->media[k].rtp_port) >
+		    SDP_MAX_LINE_LEN)
+			return -E2BIG;
 	/* Media first: a kept hold address is judged against the session c= as received. */
 	for (size_t k = 0; k < s->n_media; k++) {
 		ret = media_rewrite(s, &s->media[k], &rw->media[k]);

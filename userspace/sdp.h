@@ -62,7 +62,8 @@ struct sdp {
 };
 
 /* Parses text (CRLF or LF line ends). Returns 0, or -EINVAL with a static reason in *err
- * ("no v= line", "bad m= line", "too many lines", ...); on error s is left empty. */
+ * ("no v= line", "bad m= line", "too many lines", ...) or -ENOMEM; on error s is left empty.
+ * Blank lines are tolerated at the end only. */
 int sdp_parse(struct sdp *s, const char *text, size_t len, const char **err);
 void sdp_free(struct sdp *s);
 /* Prints with CRLF line ends; returns a malloc'd NUL-terminated string (length in *len). */
@@ -81,7 +82,7 @@ struct sdp_rewrite_media {
 	struct endpoint addr; /* the relay's advertised address for this media (port ignored) */
 	bool keep_any_addr;   /* the media had c=0.0.0.0 / :: (hold): keep it */
 	uint16_t rtp_port;    /* m= port */
-	uint16_t rtcp_port;   /* a=rtcp: port (equals rtp_port when muxed) */
+	uint16_t rtcp_port;   /* a=rtcp: port (muxed: rtp_port, or 0 meaning rtp_port) */
 	bool rtcp_mux;	      /* write a=rtcp-mux (else remove any) */
 	enum sdp_dir dir;     /* write this direction attribute; NONE = leave as is */
 };
@@ -98,7 +99,9 @@ struct sdp_rewrite {
  * c= (if any) takes the first non-rejected media's address, a=rtcp: is written as
  * "a=rtcp:PORT" (plus " IN IP4|IP6 ADDR" when that address family differs from c=), the
  * direction attribute is replaced or added. Every other line is kept in place.
- * Returns 0 or -EINVAL when rw does not match s. */
+ * Returns 0 or -EINVAL when rw does not match s (media count, a kept media without address),
+ * -E2BIG when the result would pass SDP_MAX_LINES or SDP_MAX_LINE_LEN (s unchanged in both
+ * cases), -ENOMEM (s then partly rewritten, still consistent). */
 int sdp_rewrite(struct sdp *s, const struct sdp_rewrite *rw);
 
 #endif

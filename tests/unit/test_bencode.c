@@ -460,7 +460,7 @@ static void test_json_out_binary(void **state)
 	struct barena *a = barena_new();
 	unsigned int seed = 12345;
 	char buf[64], *out;
-	struct bnode *d;
+	struct bnode *d, *v;
 	size_t len;
 	int i, k;
 
@@ -468,7 +468,9 @@ static void test_json_out_binary(void **state)
 		buf[0] = (char)i;
 		d = bn_dict(a);
 		bn_dict_add(a, d, "k", bn_strn(a, buf, 1));
-		bn_dict_add(a, bn_dict_add(a, d, buf, bn_dict(a)), "x", bn_int(a, i));
+		v = bn_dict_add(a, d, "", bn_dict(a));
+		v->key = bn_strn(a, buf, 1); /* a one-byte key, NUL included */
+		bn_dict_add_int(a, v, "x", i);
 		out = bnode_to_json(d, &len);
 		assert_non_null(out);
 		assert_valid_json(out, len);

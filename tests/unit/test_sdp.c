@@ -522,6 +522,17 @@ static const struct {
 		      "a=rtcp:30000\r\n"
 		      "a=rtcp-mux\r\n"
 		      "a=sendrecv\r\n"},
+	{"muxed offer keeping a separate RTCP port (RFC 5761 fallback)",
+	 SESSION4 "m=audio 4000 RTP/AVP 0\r\n",
+	 false,
+	 false,
+	 0,
+	 1,
+	 {{false, RELAY4, false, 30000, 30001, true, SDP_DIR_NONE}},
+	 OUT_SESSION4 "m=audio 30000 RTP/AVP 0\r\n"
+		      "c=IN IP4 203.0.113.5\r\n"
+		      "a=rtcp:30001\r\n"
+		      "a=rtcp-mux\r\n"},
 	{"muxed: existing a=rtcp-mux kept where it is",
 	 SESSION4 "m=audio 4000 RTP/AVP 0\r\n"
 		  "c=IN IP4 192.0.2.1\r\n"
@@ -1136,6 +1147,35 @@ static void test_rewrite_too_big(void **state)
 	free(in);
 }
 
+/* An m= line at the length limit cannot take a longer port. */
+static void test_rewrite_long_mline(void **state)
+{
+	struct sdp_rewrite_media media = {.rtp_port = 9};
+	struct sdp_rewrite rw = {.n_media = 1, .media = &media};
+	char *in = malloc(SDP_MAX_LINE_LEN + 16), *out;
+	size_t len;
+	struct sdp s;
+
+	assert_non_null(in);
+	assert_int_equal(ep_parse_ip(&media.addr, RELAY4), 0);
+	len = (size_t)sprintf(in, "v=0\r\nm=audio 1 RTP/AVP ");
+	memset(in + len, '0', SDP_MAX_LINE_LEN - 18);
+	len += SDP_MAX_LINE_LEN - 18;
+	strcpy(in + len, "\r\n");
+	assert_int_equal(sdp_parse(&s, in, strlen(in), NULL), 0);
+	media.rtp_port = 10;
+	assert_int_equal(sdp_rewrite(&s, &rw), -E2BIG);
+	out = sdp_print(&s, NULL);
+	assert_string_equal(out, in);
+	free(out);
+	/* the same length is fine */
+	media.rtp_port = 9;
+	assert_int_equal(sdp_rewrite(&s, &rw), 0);
+	assert_int_equal(s.media[0].port, 9);
+	sdp_free(&s);
+	free(in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1144,7 +1184,7 @@ int main(void)
 		cmocka_unit_test(test_fields_print),	cmocka_unit_test(test_rewrite),
 		cmocka_unit_test(test_rewrite_refused), cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_limits),		cmocka_unit_test(test_line_length),
-		cmocka_unit_test(test_rewrite_too_big),
+		cmocka_unit_test(test_rewrite_too_big), cmocka_unit_test(test_rewrite_long_mline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

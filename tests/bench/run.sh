@@ -1,0 +1,281 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Benchmarks xrelayd against rtpengine on loopback: ng cycles/s, the highest forwarded rate at
+# < 0.1% loss, CPU per forwarded packet, latency. Knobs are environment variables (docs/bench.md).
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+
+B=build
+OUT=${BENCH_OUT:-$B/bench}
+RATES=${BENCH_RATES:-20000 50000 100000 150000 200000 300000}
+STEP_SECS=${BENCH_STEP_SECS:-3}
+MAX_LOSS=${BENCH_MAX_LOSS:-0.1}
+CPU_RATE=${BENCH_CPU_RATE:-50000}
+CPU_SECS=${BENCH_CPU_SECS:-5}
+LAT_RATE=${BENCH_LAT_RATE:-10000}
+LAT_SECS=${BENCH_LAT_SECS:-3}
+CALLS=${BENCH_CALLS:-2000}
+CONC=${BENCH_CONCURRENCY:-4}
+SIZE=${BENCH_SIZE:-172}
+RELAYS=${BENCH_RELAYS:-xrelayd rtpengine}
+RELAY_CPU=${BENCH_RELAY_CPU:-0}
+GEN_CPU=${BENCH_GEN_CPU:-1}
+
+# Each relay on its own ng port and media range; the generators' endpoints sit above the
+# kernel's ephemeral range so nothing else on the host takes them.
+XR_NG=127.0.0.1:22223
+XR_PORTS="--port-min=20000 --port-max=39999"
+RE_NG=127.0.0.1:22224
+RE_PORTS="--port-min=40000 --port-max=59999"
+GEN_PORT=61000
+
+PIDS=""
+cleanup() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	# Give each a few seconds to exit cleanly, then make sure.
+	for p in $PIDS; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 30 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	PIDS=""
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+for t in rtpgen ngload; do
+	[ -x "$B/$t" ] || die "$B/$t is missing: run make first"
+done
+mkdir -p "$OUT" || die "can't create $OUT"
+
+# Pin only when both CPUs exist: a one-CPU machine still gets (noisier) figures.
+if taskset -c "$RELAY_CPU" true 2>/dev/null && taskset -c "$GEN_CPU" true 2>/dev/null; then
+	PIN_RELAY="taskset -c $RELAY_CPU"
+	PIN_GEN="taskset -c $GEN_CPU"
+else
+	echo "bench: can't pin to CPUs $RELAY_CPU and $GEN_CPU: running unpinned" >&2
+	PIN_RELAY=""
+	PIN_GEN=""
+fi
+
+# jget KEY FILE: the first value of "KEY" in a one-line JSON object (our tools' output).
+jget() {
+	# shellcheck disable=SC2020
+	tr ',{}' '\n\n\n' <"$2" | sed -n "s/^\"$1\":\"*\([^\"]*\)\"*\$/\1/p" | head -n 1
+}
+
+setv() { # NAME VALUE: per-relay results live in variables named METRIC_relay
+	eval "$1=\$2"
+}
+
+ratio() { # A B: A/B with two decimals, "-" when either is missing or B is 0
+	case "$1$2" in *-* | "") echo "-" ;; *) awk -v a="$1" -v b="$2" \
+		'BEGIN { if (b + 0 == 0) print "-"; else printf "%.2fx\n", a / b }' ;; esac
+}
+
+ng_of() {
+	case $1 in xrelayd) echo "$XR_NG" ;; rtpengine) echo "$RE_NG" ;; esac
+}
+
+start_relay() { # NAME: starts it pinned, waits for pong; sets PID_<name>
+	log="$OUT/$1.log"
+	case $1 in
+	xrelayd)
+		[ -x "$B/xrelayd" ] || { echo "bench: $B/xrelayd missing: skipped" >&2; return 1; }
+		# shellcheck disable=SC2086
+		$PIN_RELAY "$B/xrelayd" --config-file=none --interface=127.0.0.1 \
+			--listen-ng="$XR_NG" $XR_PORTS --num-threads=1 --delete-delay=0 \
+			--port-quarantine=0 --foreground --log-stderr --log-level=warn \
+			${XRELAYD_ARGS:-} >"$log" 2>&1 &
+		;;
+	rtpengine)
+		command -v rtpengine >/dev/null || { echo "bench: no rtpengine: skipped" >&2; return 1; }
+		# shellcheck disable=SC2086
+		$PIN_RELAY rtpengine --table=-1 --config-file=none --interface=127.0.0.1 \
+			--listen-ng="$RE_NG" $RE_PORTS --num-threads=1 --delete-delay=0 \
+			--foreground --log-stderr --log-level=4 ${RTPENGINE_ARGS:-} >"$log" 2>&1 &
+		;;
+	esac
+	pid=$!
+	PIDS="$PIDS $pid"
+	setv "PID_$1" "$pid"
+	i=0
+	while [ $i -lt 50 ]; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			echo "bench: $1 exited at start; its log ($log):" >&2
+			tail -n 5 "$log" >&2
+			return 1
+		fi
+		"$B/ngload" --server "$(ng_of "$1")" --ping --timeout 100 --retries 0 \
+			>/dev/null 2>&1 && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "bench: $1 does not answer ng ping on $(ng_of "$1")" >&2
+	return 1
+}
+
+cpu_ticks() { # PID: utime + stime of the whole process, in clock ticks
+	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+# stream RELAY RATE SECS TAG: one call set up over ng, rtpgen pair through it; the JSON result
+# goes to $OUT/TAG.json. Returns 1 when the call could not be set up or rtpgen failed.
+stream() {
+	a=127.0.0.1:$GEN_PORT
+	b=127.0.0.1:$((GEN_PORT + 2))
+	GEN_PORT=$((GEN_PORT + 4))
+	[ $GEN_PORT -lt 65000 ] || GEN_PORT=61000
+	setup=$("$B/ngload" --server "$(ng_of "$1")" --setup --caller "$a" --callee "$b" \
+		--call-id "bench-$4" 2>"$OUT/$4.err") || {
+		echo "bench: $1: setup failed: $(cat "$OUT/$4.err")" >&2
+		return 1
+	}
+	relay_a=$(echo "$setup" | sed -n 's/.* relay_a=\([^ ]*\).*/\1/p')
+	relay_b=$(echo "$setup" | sed -n 's/.* relay_b=\([^ ]*\).*/\1/p')
+	# shellcheck disable=SC2086
+	$PIN_GEN "$B/rtpgen" -j pair --a "$a" --b "$b" --relay-a "$relay_a" --relay-b "$relay_b" \
+		--pps "$2" --duration "$3" --size "$SIZE" >"$OUT/$4.json" 2>>"$OUT/$4.err"
+	rc=$?
+	"$B/ngload" --server "$(ng_of "$1")" --delete --call-id "bench-$4" >/dev/null 2>&1
+	return $rc
+}
+
+cpu_sample() { # CPU: busy and total jiffies so far
+	awk -v c="cpu$1" '$1 == c { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' \
+		/proc/stat
+}
+
+# Other work on these CPUs (builds, fuzzers) distorts every figure: say so up front.
+s0=$(cpu_sample "$RELAY_CPU") g0=$(cpu_sample "$GEN_CPU")
+sleep 1
+s1=$(cpu_sample "$RELAY_CPU") g1=$(cpu_sample "$GEN_CPU")
+busy() { # "B0 T0" "B1 T1"
+	echo "$1 $2" | awk '{ d = $4 - $2; printf "%d", d > 0 ? 100 * ($3 - $1) / d : 0 }'
+}
+BUSY_RELAY=$(busy "$s0" "$s1")
+BUSY_GEN=$(busy "$g0" "$g1")
+echo "bench: before the run, CPU $RELAY_CPU was ${BUSY_RELAY}% busy, CPU $GEN_CPU ${BUSY_GEN}%"
+if [ "$BUSY_RELAY" -gt 10 ] || [ "$BUSY_GEN" -gt 10 ]; then
+	echo "bench: WARNING: other processes use these CPUs; the figures will be distorted" >&2
+fi
+echo "bench: results and logs in $OUT/"
+: >"$OUT/summary.txt"
+ACTIVE=""
+for r in $RELAYS; do
+	case $r in xrelayd | rtpengine) ;; *) die "unknown relay '$r' (xrelayd, rtpengine)" ;; esac
+	start_relay "$r" && ACTIVE="$ACTIVE $r"
+done
+[ -n "$ACTIVE" ] || die "no relay to measure"
+
+# The generator alone (a to b directly): the ceiling of every pps figure below.
+top=$(echo "$RATES" | tr ' ' '\n' | sed '/^$/d' | tail -n 1)
+$PIN_GEN "$B/rtpgen" -j pair --a 127.0.0.1:60990 --b 127.0.0.1:60992 --relay-a 127.0.0.1:60992 \
+	--pps "$top" --duration "$STEP_SECS" --size "$SIZE" >"$OUT/direct.json" 2>&1
+echo "bench: generator without relay at $top pps: sent $(jget tx_pps "$OUT/direct.json") pps," \
+	"loss $(jget loss_pct "$OUT/direct.json")%"
+
+# (a) control plane
+for r in $ACTIVE; do
+	$PIN_GEN "$B/ngload" -j --server "$(ng_of "$r")" --calls "$CALLS" \
+		--concurrency "$CONC" >"$OUT/ng-$r.json" 2>&1
+	setv "NG_$r" "$(jget cycles_per_s "$OUT/ng-$r.json")"
+	setv "NGERR_$r" "$(jget errors "$OUT/ng-$r.json")"
+	echo "bench: $r: ng $(jget cycles_per_s "$OUT/ng-$r.json") cycles/s," \
+		"$(jget errors "$OUT/ng-$r.json") errors"
+done
+
+# (b) highest rate at < MAX_LOSS % loss; the relays take turns at each step so that
+# background noise on the host hits both alike.
+for r in $ACTIVE; do
+	eval "MAX_$r=0; DONE_$r="
+done
+printf '%-10s' "rate" >"$OUT/steps.txt"
+for r in $ACTIVE; do printf ' %22s' "$r loss% (sent pps)" >>"$OUT/steps.txt"; done
+echo >>"$OUT/steps.txt"
+for rate in $RATES; do
+	line=$(printf '%-10s' "$rate")
+	for r in $ACTIVE; do
+		eval "done_=\$DONE_$r"
+		if [ -n "$done_" ]; then
+			line="$line $(printf ' %22s' "-")"
+			continue
+		fi
+		if stream "$r" "$rate" "$STEP_SECS" "step-$r-$rate"; then
+			f="$OUT/step-$r-$rate.json"
+			loss=$(jget loss_pct "$f")
+			sent=$(jget tx_pps "$f")
+		else
+			loss=100
+			sent=0
+		fi
+		# A step counts when the loss is low and the generator really sent the rate.
+		ok=$(awk -v l="$loss" -v s="$sent" -v r="$rate" -v m="$MAX_LOSS" \
+			'BEGIN { print (l < m && s >= 0.95 * r) ? 1 : 0 }')
+		if [ "$ok" = 1 ]; then
+			setv "MAX_$r" "$rate"
+		else
+			setv "DONE_$r" 1
+		fi
+		line="$line $(printf ' %22s' "$loss ($sent)")"
+		echo "bench: $r at $rate pps: loss $loss%, sent $sent pps"
+	done
+	echo "$line" >>"$OUT/steps.txt"
+done
+
+# (c) CPU per forwarded packet at a fixed rate, (d) latency at a moderate rate
+for r in $ACTIVE; do
+	eval "pid=\$PID_$r"
+	t0=$(cpu_ticks "$pid")
+	stream "$r" "$CPU_RATE" "$CPU_SECS" "cpu-$r"
+	t1=$(cpu_ticks "$pid")
+	got=$(jget unique "$OUT/cpu-$r.json")
+	v=$(awk -v d=$((t1 - t0)) -v n="${got:-0}" -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { if (n > 0) printf "%.3f", d * 1e6 / hz / n; else print "-" }')
+	setv "CPU_$r" "$v"
+	setv "CPULOSS_$r" "$(jget loss_pct "$OUT/cpu-$r.json")"
+	stream "$r" "$LAT_RATE" "$LAT_SECS" "lat-$r"
+	setv "P50_$r" "$(jget latency_p50_us "$OUT/lat-$r.json")"
+	setv "P99_$r" "$(jget latency_p99_us "$OUT/lat-$r.json")"
+done
+
+val() { eval "echo \${$1_$2:--}"; }
+
+{
+	echo
+	echo "xrelay benchmark, loopback, relay on CPU $RELAY_CPU, generators on CPU $GEN_CPU," \
+		"$SIZE-byte RTP, one stream (CPUs ${BUSY_RELAY}% and ${BUSY_GEN}% busy before)"
+	printf '%-44s %12s %12s %10s\n' "metric" "xrelayd" "rtpengine" "xrelayd/rtpengine"
+	row() { # LABEL VAR [noratio]
+		x=$(val "$2" xrelayd)
+		y=$(val "$2" rtpengine)
+		q=$(ratio "$x" "$y")
+		[ $# -gt 2 ] && q=""
+		printf '%-44s %12s %12s %10s\n' "$1" "$x" "$y" "$q"
+	}
+	row "ng offer+answer+delete cycles/s (c=$CONC)" NG
+	row "  (errors)" NGERR noratio
+	row "max forwarded pps at < $MAX_LOSS% loss" MAX
+	row "CPU us per forwarded packet at $CPU_RATE pps" CPU
+	row "  (loss % during that run)" CPULOSS noratio
+	row "latency p50 us at $LAT_RATE pps" P50
+	row "latency p99 us at $LAT_RATE pps" P99
+	echo
+	echo "loss per rate step:"
+	cat "$OUT/steps.txt"
+	echo
+	echo "reproduce: BENCH_RATES=\"$RATES\" BENCH_STEP_SECS=$STEP_SECS BENCH_CPU_RATE=$CPU_RATE" \
+		"BENCH_CPU_SECS=$CPU_SECS BENCH_LAT_RATE=$LAT_RATE BENCH_CALLS=$CALLS" \
+		"BENCH_CONCURRENCY=$CONC BENCH_SIZE=$SIZE tests/bench/run.sh"
+} | tee "$OUT/summary.txt"
