@@ -60,7 +60,8 @@ int main(int argc, char **argv)
 		case 't':
 			timeout = strtol(optarg, NULL, 10);
 			if (timeout <= 0) {
-				fprintf(stderr, "ngcli: -t: '%s' is not a positive number\n", optarg);
+				fprintf(stderr, "ngcli: -t: '%s' is not a positive number\n",
+					optarg);
 				return 2;
 			}
 			break;

@@ -555,6 +555,7 @@ struct tx {
 	uint8_t pt;
 	/* results */
 	uint64_t sent, bytes, retries, resyncs, start_ns, end_ns;
+	uint64_t first_tx_ns, last_tx_ns; /* when the first and the last batch went out */
 	int err;
 	atomic_bool done;
 };
@@ -648,6 +649,9 @@ static int tx_run(struct tx *t)
 			t->err = -errno;
 			break;
 		}
+		if (!i)
+			t->first_tx_ns = now;
+		t->last_tx_ns = now;
 		i += (uint64_t)r;
 		t->bytes += (uint64_t)r * t->size;
 	}
@@ -667,10 +671,14 @@ static void *tx_thread(void *arg)
 	return NULL;
 }
 
+/* Packets per second between the first and the last send (n packets span n - 1 intervals). */
 static double tx_rate(const struct tx *t)
 {
-	uint64_t d = t->end_ns - t->start_ns;
+	uint64_t d = t->last_tx_ns - t->first_tx_ns;
 
+	if (t->sent > 1 && d)
+		return (double)(t->sent - 1) * 1e9 / (double)d;
+	d = t->end_ns - t->start_ns;
 	return d ? (double)t->sent * 1e9 / (double)d : 0;
 }
 

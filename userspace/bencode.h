@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Bencode (and JSON) documents for the ng protocol: an arena-allocated tree, parse, build, encode. */
+/* Bencode (and JSON) documents for the ng protocol: an arena-allocated tree, parse, build, encode.
+ */
 #ifndef XRELAY_BENCODE_H
 #define XRELAY_BENCODE_H
 
@@ -47,8 +48,8 @@ int bencode_parse(struct barena *a, const char *buf, size_t len, struct bnode **
 /* Parses a JSON value (jansson) into the same tree: objects -> BN_DICT, arrays -> BN_LIST,
  * strings -> BN_STR, integers -> BN_INT, true/false -> BN_INT 1/0, reals -> BN_STR of their text,
  * null -> empty BN_STR. Returns 0 or -EINVAL with a message in err. */
-int json_parse_bnode(struct barena *a, const char *buf, size_t len, struct bnode **out,
-		     char *err, size_t errlen);
+int json_parse_bnode(struct barena *a, const char *buf, size_t len, struct bnode **out, char *err,
+		     size_t errlen);
 
 /* Encoders; they return a malloc'd buffer (NUL-terminated, length in *len) or NULL on ENOMEM. */
 char *bencode_encode(const struct bnode *n, size_t *len);
@@ -74,7 +75,8 @@ bool bn_key_eq(const char *a, size_t alen, const char *b, size_t blen);
 struct bnode *bn_dict_get(const struct bnode *dict, const char *key);
 /* The string under key, or NULL when absent or not a string. */
 const char *bn_dict_get_str(const struct bnode *dict, const char *key);
-/* The integer under key (BN_INT, or a BN_STR holding a decimal integer) into *v; false otherwise. */
+/* The integer under key (BN_INT, or a BN_STR holding a decimal integer) into *v; false otherwise.
+ */
 bool bn_dict_get_int(const struct bnode *dict, const char *key, long long *v);
 /* True when n is a BN_STR equal to s (exact, case-sensitive). */
 bool bn_str_eq(const struct bnode *n, const char *s);

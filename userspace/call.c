@@ -555,7 +555,8 @@ char *call_offer(const struct call_opts *o, const char **err, const char **warni
 
 	for (size_t i = 0; i < s.n_media; i++) {
 		const struct sdp_media *sm = &s.media[i];
-		struct media *mx = media_get(x, (unsigned int)i), *my = media_get(y, (unsigned int)i);
+		struct media *mx = media_get(x, (unsigned int)i),
+			     *my = media_get(y, (unsigned int)i);
 		bool changed;
 		int fam, ret;
 
@@ -563,7 +564,7 @@ char *call_offer(const struct call_opts *o, const char **err, const char **warni
 			goto nomem;
 		changed = media_take_sdp(mx, &s, sm, o);
 		fam = ep_is_set(&mx->sdp_rtp) ? ep_family(&mx->sdp_rtp)
-					       : ep_family(&s.origin_addr.addr);
+					      : ep_family(&s.origin_addr.addr);
 		mx->mux = my->mux = o->mux;
 		mx->rtcp_mux = mx->offered_mux && !(o->mux & MUX_REJECT);
 		my->rtcp_mux = (mx->offered_mux && !(o->mux & MUX_DEMUX)) ||
@@ -575,12 +576,13 @@ char *call_offer(const struct call_opts *o, const char **err, const char **warni
 			continue;
 		ret = media_ports(mx, pick_iface(o->direction[0], fam));
 		if (!ret)
-			ret = media_ports(my, pick_iface(o->direction[1],
-							 o->address_family ? o->address_family
-									   : fam));
+			ret = media_ports(my,
+					  pick_iface(o->direction[1],
+						     o->address_family ? o->address_family : fam));
 		if (ret) {
-			*err = ret == -EADDRNOTAVAIL ? "Ran out of ports"
-						     : fail("Cannot allocate ports: %s", strerror(-ret));
+			*err = ret == -EADDRNOTAVAIL
+				       ? "Ran out of ports"
+				       : fail("Cannot allocate ports: %s", strerror(-ret));
 			goto fail;
 		}
 		media_push_cfg(mx, changed);

@@ -30,10 +30,10 @@ struct call_opts {
 	int address_family;	       /* AF_INET/AF_INET6 for the output SDP; 0 = as input */
 	const char *direction[2];      /* interface names: offerer side, recipient side */
 	bool replace_origin, replace_sdp_version, force_increment_sdp_version;
-	unsigned int mux;	       /* MUX_* */
-	unsigned int stream_flags;     /* STREAM_F_STRICT_SOURCE/ASYMMETRIC/MEDIA_HANDOVER */
-	int learn;		       /* enum learn_mode, or -1 for the default */
-	long long delete_delay;	       /* -1: the configured one */
+	unsigned int mux;	   /* MUX_* */
+	unsigned int stream_flags; /* STREAM_F_STRICT_SOURCE/ASYMMETRIC/MEDIA_HANDOVER */
+	int learn;		   /* enum learn_mode, or -1 for the default */
+	long long delete_delay;	   /* -1: the configured one */
 };
 
 struct media {
@@ -45,11 +45,11 @@ struct media {
 	struct stream *streams[2];     /* RTP (port), RTCP (port + 1); both always bound */
 	uint16_t port;
 	bool rejected;
-	bool rtcp_mux;	   /* this party uses mux on the relay's socket */
-	bool offered_mux;  /* this party offered (or accepted) a=rtcp-mux in its SDP */
-	unsigned int mux;  /* MUX_* given with the offer that created this pairing */
-	enum sdp_dir dir;  /* the direction this party declared */
-	bool hold_any;	   /* c=0.0.0.0 / :: */
+	bool rtcp_mux;	  /* this party uses mux on the relay's socket */
+	bool offered_mux; /* this party offered (or accepted) a=rtcp-mux in its SDP */
+	unsigned int mux; /* MUX_* given with the offer that created this pairing */
+	enum sdp_dir dir; /* the direction this party declared */
+	bool hold_any;	  /* c=0.0.0.0 / :: */
 	struct endpoint sdp_rtp, sdp_rtcp; /* this party's addresses from its SDP */
 	unsigned int stream_flags;
 	int learn;
@@ -57,15 +57,15 @@ struct media {
 
 struct monologue {
 	struct call *call;
-	char *tag;	  /* "" until an answer names the answering party */
+	char *tag; /* "" until an answer names the answering party */
 	char *via_branch;
 	struct monologue *peer;
 	struct media **media;
 	unsigned int n_media;
 	time_t created;
-	bool sdp_seen;	       /* it sent an SDP through us */
+	bool sdp_seen; /* it sent an SDP through us */
 	unsigned long long version_in, version_out;
-	char *last_out;        /* last SDP body we sent to its peer (for version handling) */
+	char *last_out; /* last SDP body we sent to its peer (for version handling) */
 };
 
 struct call {
@@ -86,8 +86,8 @@ struct call {
 struct call_totals {
 	unsigned long managed, rejected, timeouts, silent_timeouts, final_timeouts,
 		regular_terminated, forced_terminated, offers, answers, deletes;
-	uint64_t duration_sum_s; /* sum of the durations of ended calls */
-	struct stream_stats ended; /* counters of the streams of ended calls */
+	uint64_t duration_sum_s;		   /* sum of the durations of ended calls */
+	struct stream_stats ended;		   /* counters of the streams of ended calls */
 	double packet_rate, byte_rate, error_rate; /* per second, over the last tick */
 };
 

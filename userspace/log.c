@@ -32,7 +32,7 @@ bool log_enabled(int level)
 
 void log_msg(int level, const char *fmt, ...)
 {
-	static const char *const names[] = {"emerg", "alert", "crit",  "err",
+	static const char *const names[] = {"emerg", "alert",  "crit", "err",
 					    "warn",  "notice", "info", "debug"};
 	va_list ap;
 
@@ -70,7 +70,7 @@ int log_level_parse(const char *s)
 	static const struct {
 		const char *name;
 		int level;
-	} names[] = {{"err", LOG_ERR},	   {"error", LOG_ERR}, {"warn", LOG_WARNING},
+	} names[] = {{"err", LOG_ERR},	       {"error", LOG_ERR},     {"warn", LOG_WARNING},
 		     {"warning", LOG_WARNING}, {"notice", LOG_NOTICE}, {"info", LOG_INFO},
 		     {"debug", LOG_DEBUG}};
 	char *end;

@@ -15,19 +15,23 @@ bool log_ratelimit(long *state_sec, int *state_count);
 /* Parses "err"/"warn"/"info"/"debug" or a syslog number 0..7; -1 when invalid. */
 int log_level_parse(const char *s);
 
-#define log_err(...)   log_msg(LOG_ERR, __VA_ARGS__)
-#define log_warn(...)  log_msg(LOG_WARNING, __VA_ARGS__)
-#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
-#define log_debug(...) do { if (log_enabled(LOG_DEBUG)) log_msg(LOG_DEBUG, __VA_ARGS__); } while (0)
-
-#define log_rl(level, ...)                                                                     \
-	do {                                                                                   \
-		static long rl_sec_;                                                           \
-		static int rl_cnt_;                                                            \
-		if (log_enabled(level) && log_ratelimit(&rl_sec_, &rl_cnt_))                   \
-			log_msg(level, __VA_ARGS__);                                           \
+#define log_err(...)  log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...)                                   \
+	do {                                             \
+		if (log_enabled(LOG_DEBUG))              \
+			log_msg(LOG_DEBUG, __VA_ARGS__); \
 	} while (0)
-#define log_warn_rl(...) log_rl(LOG_WARNING, __VA_ARGS__)
+
+#define log_rl(level, ...)                                                   \
+	do {                                                                 \
+		static long rl_sec_;                                         \
+		static int rl_cnt_;                                          \
+		if (log_enabled(level) && log_ratelimit(&rl_sec_, &rl_cnt_)) \
+			log_msg(level, __VA_ARGS__);                         \
+	} while (0)
+#define log_warn_rl(...)  log_rl(LOG_WARNING, __VA_ARGS__)
 #define log_debug_rl(...) log_rl(LOG_DEBUG, __VA_ARGS__)
 
 #endif

@@ -103,8 +103,7 @@ static const char *cmd_list(struct barena *a, const struct bnode *req, struct bn
 	return NULL;
 }
 
-static const char *cmd_statistics(struct barena *a, const struct bnode *req,
-				  struct bnode *reply)
+static const char *cmd_statistics(struct barena *a, const struct bnode *req, struct bnode *reply)
 {
 	const struct call_totals *t = calls_totals();
 	const struct port_pool *p = calls_ports();
@@ -151,8 +150,12 @@ static const struct {
 	const char *name;
 	const char *(*fn)(struct barena *a, const struct bnode *req, struct bnode *reply);
 } commands[] = {
-	{"ping", cmd_ping},   {"offer", cmd_offer}, {"answer", cmd_answer},
-	{"delete", cmd_delete}, {"query", cmd_query}, {"list", cmd_list},
+	{"ping", cmd_ping},
+	{"offer", cmd_offer},
+	{"answer", cmd_answer},
+	{"delete", cmd_delete},
+	{"query", cmd_query},
+	{"list", cmd_list},
 	{"statistics", cmd_statistics},
 };
 

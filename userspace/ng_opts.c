@@ -124,8 +124,7 @@ static int each_word(const struct bnode *req, const char *key, struct call_opts 
 	}
 	if (v->type != BN_LIST)
 		goto bad;
-	bn_for_each(it, v)
-	{
+	bn_for_each(it, v) {
 		if (it->type != BN_STR)
 			goto bad;
 		fn(o, it->str.s, it->str.len);
@@ -137,8 +136,7 @@ bad:
 }
 
 /* rtpp_flags: "replace-origin rtcp-mux-demux direction=ext direction=int received-from=..." */
-static int parse_rtpp_flags(struct barena *a, const char *s, struct call_opts *o,
-			    const char **err)
+static int parse_rtpp_flags(struct barena *a, const char *s, struct call_opts *o, const char **err)
 {
 	int n_dir = 0;
 
@@ -205,8 +203,7 @@ static int parse_rtpp_flags(struct barena *a, const char *s, struct call_opts *o
 	return 0;
 }
 
-static int get_str(const struct bnode *req, const char *key, const char **out,
-		   const char **err)
+static int get_str(const struct bnode *req, const char *key, const char **out, const char **err)
 {
 	const struct bnode *v = bn_dict_get(req, key);
 
@@ -240,8 +237,7 @@ static int parse_received_from(const struct bnode *req, struct call_opts *o, con
 	return 0;
 }
 
-int ng_opts_parse(struct barena *a, const struct bnode *req, struct call_opts *o,
-		  const char **err)
+int ng_opts_parse(struct barena *a, const struct bnode *req, struct call_opts *o, const char **err)
 {
 	const struct bnode *v, *it;
 	const char *s = NULL;
@@ -251,7 +247,8 @@ int ng_opts_parse(struct barena *a, const struct bnode *req, struct call_opts *o
 	memset(o, 0, sizeof(*o));
 	o->learn = -1;
 	o->delete_delay = -1;
-	if (get_str(req, "call-id", &o->call_id, err) || get_str(req, "from-tag", &o->from_tag, err) ||
+	if (get_str(req, "call-id", &o->call_id, err) ||
+	    get_str(req, "from-tag", &o->from_tag, err) ||
 	    get_str(req, "to-tag", &o->to_tag, err) ||
 	    get_str(req, "via-branch", &o->via_branch, err))
 		return -EINVAL;
@@ -277,8 +274,7 @@ int ng_opts_parse(struct barena *a, const struct bnode *req, struct call_opts *o
 			*err = "Invalid value type for key 'direction'";
 			return -EINVAL;
 		}
-		bn_for_each(it, v)
-		{
+		bn_for_each(it, v) {
 			if (it->type == BN_STR && n_dir < 2)
 				o->direction[n_dir++] = it->str.s;
 		}

@@ -9,7 +9,6 @@
 /* Fills o from the request dict req. Unknown keys and flags are ignored (logged at debug);
  * a key with a value of the wrong kind is an error: -EINVAL with a reason in *err.
  * Strings in o point into req or into a. */
-int ng_opts_parse(struct barena *a, const struct bnode *req, struct call_opts *o,
-		  const char **err);
+int ng_opts_parse(struct barena *a, const struct bnode *req, struct call_opts *o, const char **err);
 
 #endif

@@ -81,8 +81,7 @@ static void cache_add(const char *cookie, size_t clen, const struct endpoint *sr
 	cache[h] = c;
 }
 
-static void handle(int fd, const char *msg, size_t len, bool truncated,
-		   const struct endpoint *src)
+static void handle(int fd, const char *msg, size_t len, bool truncated, const struct endpoint *src)
 {
 	const char *sp = memchr(msg, ' ', len);
 	char addr[EP_STRLEN];

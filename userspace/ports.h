@@ -9,11 +9,11 @@
 #include <time.h>
 
 struct port_pool {
-	uint16_t min, max; /* min rounded up to even; pairs are (p, p+1) with p + 1 <= max */
+	uint16_t min, max;	 /* min rounded up to even; pairs are (p, p+1) with p + 1 <= max */
 	unsigned int quarantine; /* seconds before a freed pair is handed out again */
 	unsigned int n_pairs, used;
-	uint8_t *in_use;   /* per pair */
-	time_t *freed_at;  /* per pair, monotonic seconds; 0 = never used */
+	uint8_t *in_use;	 /* per pair */
+	time_t *freed_at;	 /* per pair, monotonic seconds; 0 = never used */
 	unsigned long exhausted; /* allocations that failed */
 };
 

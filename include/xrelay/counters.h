@@ -5,9 +5,9 @@
 #define XRELAY_COUNTERS_H
 
 /* X(field, ng name) */
-#define XR_STREAM_COUNTERS(X)                                                                   \
-	X(packets, "packets")                                                                 \
-	X(bytes, "bytes")                                                                     \
+#define XR_STREAM_COUNTERS(X) \
+	X(packets, "packets") \
+	X(bytes, "bytes")     \
 	X(errors, "errors")
 
 #endif

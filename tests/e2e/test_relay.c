@@ -138,11 +138,11 @@ static void test_rtp_rtcp_both_ways(void **state)
 			       pkt, len);
 	}
 	len = rtcp_make(pkt, 0x1111);
-	expect_relayed(f.caller.rtcp, f.relay_for_caller + 1, f.callee.rtcp,
-		       f.relay_for_callee + 1, pkt, len);
+	expect_relayed(f.caller.rtcp, f.relay_for_caller + 1, f.callee.rtcp, f.relay_for_callee + 1,
+		       pkt, len);
 	len = rtcp_make(pkt, 0x2222);
-	expect_relayed(f.callee.rtcp, f.relay_for_callee + 1, f.caller.rtcp,
-		       f.relay_for_caller + 1, pkt, len);
+	expect_relayed(f.callee.rtcp, f.relay_for_callee + 1, f.caller.rtcp, f.relay_for_caller + 1,
+		       pkt, len);
 
 	/* The counters of each party's streams saw exactly what that party sent. */
 	r = ng(&f.d, f.a, "{\"command\":\"query\",\"call-id\":\"%s\"}", f.call_id);
@@ -306,8 +306,7 @@ static void test_delete_stops_media(void **state)
 	expect_result(r, "error");
 	r = ng(&f.d, f.a, "{\"command\":\"statistics\"}");
 	assert_int_equal(bn_path_int(r, "statistics/currentstatistics/sessionsown"), 0);
-	assert_int_equal(
-		bn_path_int(r, "statistics/totalstatistics/regularterminatedsessions"), 1);
+	assert_int_equal(bn_path_int(r, "statistics/totalstatistics/regularterminatedsessions"), 1);
 	teardown_call(&f);
 }
 
@@ -400,11 +399,11 @@ static void test_rtcp_demux(void **state)
 
 	setup_call(&f, NULL, ",\"rtcp-mux\":[\"demux\",\"accept\"]", "a=rtcp-mux\\r\\n", NULL);
 	len = rtcp_make(pkt, 0x1111);
-	expect_relayed(f.caller.rtp, f.relay_for_caller, f.callee.rtcp, f.relay_for_callee + 1,
-		       pkt, len);
+	expect_relayed(f.caller.rtp, f.relay_for_caller, f.callee.rtcp, f.relay_for_callee + 1, pkt,
+		       len);
 	len = rtcp_make(pkt, 0x2222);
-	expect_relayed(f.callee.rtcp, f.relay_for_callee + 1, f.caller.rtp, f.relay_for_caller,
-		       pkt, len);
+	expect_relayed(f.callee.rtcp, f.relay_for_callee + 1, f.caller.rtp, f.relay_for_caller, pkt,
+		       len);
 	teardown_call(&f);
 }
 
@@ -449,8 +448,7 @@ static void test_bad_input(void **state)
 		{"d7:command5:offer8:from-tag1:a3:sdp3:xyze", "No call-id in message"},
 		{"d7:command5:offer7:call-id1:c3:sdp3:xyze", "No from-tag in message"},
 		{"d7:command5:offer7:call-id1:c8:from-tag1:ae", "No SDP body in message"},
-		{"d7:command5:offer7:call-id1:c8:from-tag1:a3:sdp3:xyze",
-		 "Failed to parse SDP: "},
+		{"d7:command5:offer7:call-id1:c8:from-tag1:a3:sdp3:xyze", "Failed to parse SDP: "},
 		{"d7:command6:answer7:call-id7:unknown8:from-tag1:a6:to-tag1:b3:sdp3:xyze",
 		 "Unknown call-id"},
 		{"d7:command5:query7:call-id7:unknowne", "Unknown call-id"},
@@ -531,8 +529,8 @@ static void test_retransmission(void **state)
 	/* bencode needs the real CRLFs: unescape the JSON-style ones. */
 	for (char *p; (p = strstr(sdp, "\\r\\n"));)
 		memmove(p + 2, p + 4, strlen(p + 4) + 1), p[0] = '\r', p[1] = '\n';
-	snprintf(body, sizeof(body),
-		 "d7:command5:offer7:call-id2:rt8:from-tag1:a3:sdp%zu:%se", strlen(sdp), sdp);
+	snprintf(body, sizeof(body), "d7:command5:offer7:call-id2:rt8:from-tag1:a3:sdp%zu:%se",
+		 strlen(sdp), sdp);
 	n1 = snprintf(msg, sizeof(msg), "c00kie %s", body);
 	assert_int_equal(udp_send(fd, LO, ep_port(&srv), msg, (size_t)n1), 0);
 	n1 = udp_recv(fd, r1, sizeof(r1), 1000, NULL);
@@ -678,7 +676,8 @@ static void test_port_exhaustion(void **state)
 	size_t len;
 
 	setup_call(&f, opts, NULL, NULL, NULL);
-	r = ng(&f.d, f.a, "{\"command\":\"offer\",\"call-id\":\"second\",\"from-tag\":\"x\",\"sdp\":\"%s\"}",
+	r = ng(&f.d, f.a,
+	       "{\"command\":\"offer\",\"call-id\":\"second\",\"from-tag\":\"x\",\"sdp\":\"%s\"}",
 	       sdp_audio(sdp, sizeof(sdp), LO, 6000, NULL));
 	expect_result(r, "error");
 	assert_string_equal(bn_dict_get_str(r, "error-reason"), "Ran out of ports");
@@ -690,7 +689,8 @@ static void test_port_exhaustion(void **state)
 	r = ng(&f.d, f.a, "{\"command\":\"delete\",\"call-id\":\"%s\"}", f.call_id);
 	expect_result(r, "ok");
 	sleep(2); /* the ports come back at the next tick */
-	r = ng(&f.d, f.a, "{\"command\":\"offer\",\"call-id\":\"third\",\"from-tag\":\"x\",\"sdp\":\"%s\"}",
+	r = ng(&f.d, f.a,
+	       "{\"command\":\"offer\",\"call-id\":\"third\",\"from-tag\":\"x\",\"sdp\":\"%s\"}",
 	       sdp_audio(sdp, sizeof(sdp), LO, 6000, NULL));
 	expect_result(r, "ok");
 	teardown_call(&f);

@@ -287,8 +287,7 @@ const struct bnode *bn_path(const struct bnode *n, const char *path)
 			const struct bnode *it;
 			long idx = strtol(tok, NULL, 10);
 
-			bn_for_each(it, n)
-			{
+			bn_for_each(it, n) {
 				if (idx-- == 0)
 					break;
 			}
