@@ -219,7 +219,7 @@ static void stream_readable(struct worker *w, struct stream *s)
 	for (;;) {
 		struct stream *out_sink = NULL;
 		unsigned int n_tx = 0;
-		uint64_t bytes = 0;
+		uint64_t packets = 0, bytes = 0;
 		int n;
 
 		for (int i = 0; i < BATCH; i++) {
@@ -243,7 +243,7 @@ static void stream_readable(struct worker *w, struct stream *s)
 				count_error(s);
 				continue;
 			}
-			atomic_fetch_add_explicit(&s->packets, 1, memory_order_relaxed);
+			packets++;
 			bytes += len;
 			sink = s->cfg.sink;
 			if ((s->cfg.flags & STREAM_F_RTCP_MUX) && stream_is_rtcp(w->buf[i], len))
@@ -268,8 +268,11 @@ static void stream_readable(struct worker *w, struct stream *s)
 		}
 		if (n_tx)
 			flush(w, s, out_sink, n_tx);
-		atomic_fetch_add_explicit(&s->bytes, bytes, memory_order_relaxed);
-		atomic_store_explicit(&s->last_packet, now, memory_order_relaxed);
+		if (packets) {
+			atomic_fetch_add_explicit(&s->packets, packets, memory_order_relaxed);
+			atomic_fetch_add_explicit(&s->bytes, bytes, memory_order_relaxed);
+			atomic_store_explicit(&s->last_packet, now, memory_order_relaxed);
+		}
 		if (n < BATCH)
 			return;
 	}
@@ -339,7 +342,7 @@ int workers_start(int n)
 			workers_stop(NULL);
 			return -err;
 		}
-		snprintf(name, sizeof(name), "xr-media-%d", i);
+		snprintf(name, sizeof(name), "xr-media-%d", i & 0xffff);
 		pthread_setname_np(w->thread, name);
 		pin(w);
 		n_workers = i + 1;

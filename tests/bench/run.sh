@@ -58,6 +58,7 @@ for t in rtpgen ngload; do
 	[ -x "$B/$t" ] || die "$B/$t is missing: run make first"
 done
 mkdir -p "$OUT" || die "can't create $OUT"
+rm -f "$OUT"/*.json "$OUT"/*.err "$OUT"/*.log "$OUT"/steps.txt "$OUT"/summary.txt
 
 # Pin only when both CPUs exist: a one-CPU machine still gets (noisier) figures.
 if taskset -c "$RELAY_CPU" true 2>/dev/null && taskset -c "$GEN_CPU" true 2>/dev/null; then
@@ -71,6 +72,7 @@ fi
 
 # jget KEY FILE: the first value of "KEY" in a one-line JSON object (our tools' output).
 jget() {
+	[ -f "$2" ] || return 0
 	# shellcheck disable=SC2020
 	tr ',{}' '\n\n\n' <"$2" | sed -n "s/^\"$1\":\"*\([^\"]*\)\"*\$/\1/p" | head -n 1
 }
@@ -237,17 +239,21 @@ done
 # (c) CPU per forwarded packet at a fixed rate, (d) latency at a moderate rate
 for r in $ACTIVE; do
 	eval "pid=\$PID_$r"
+	if ! kill -0 "$pid" 2>/dev/null; then
+		echo "bench: $r exited (log: $OUT/$r.log)" >&2
+		continue
+	fi
 	t0=$(cpu_ticks "$pid")
-	stream "$r" "$CPU_RATE" "$CPU_SECS" "cpu-$r"
-	t1=$(cpu_ticks "$pid")
-	got=$(jget unique "$OUT/cpu-$r.json")
-	v=$(awk -v d=$((t1 - t0)) -v n="${got:-0}" -v hz="$(getconf CLK_TCK)" \
-		'BEGIN { if (n > 0) printf "%.3f", d * 1e6 / hz / n; else print "-" }')
-	setv "CPU_$r" "$v"
-	setv "CPULOSS_$r" "$(jget loss_pct "$OUT/cpu-$r.json")"
-	stream "$r" "$LAT_RATE" "$LAT_SECS" "lat-$r"
-	setv "P50_$r" "$(jget latency_p50_us "$OUT/lat-$r.json")"
-	setv "P99_$r" "$(jget latency_p99_us "$OUT/lat-$r.json")"
+	if stream "$r" "$CPU_RATE" "$CPU_SECS" "cpu-$r" && t1=$(cpu_ticks "$pid"); then
+		got=$(jget unique "$OUT/cpu-$r.json")
+		setv "CPU_$r" "$(awk -v d=$((t1 - t0)) -v n="${got:-0}" -v hz="$(getconf CLK_TCK)" \
+			'BEGIN { if (n > 0) printf "%.3f", d * 1e6 / hz / n; else print "-" }')"
+		setv "CPULOSS_$r" "$(jget loss_pct "$OUT/cpu-$r.json")"
+	fi
+	if stream "$r" "$LAT_RATE" "$LAT_SECS" "lat-$r"; then
+		setv "P50_$r" "$(jget latency_p50_us "$OUT/lat-$r.json")"
+		setv "P99_$r" "$(jget latency_p99_us "$OUT/lat-$r.json")"
+	fi
 done
 
 val() { eval "echo \${$1_$2:--}"; }
