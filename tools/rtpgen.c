@@ -478,14 +478,9 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	}
 	if (optind < argc)
 		return arg_error("%s: unexpected argument '%s'", md->name, argv[optind]);
-	for (const struct option *lo = long_opts; lo->name; lo++) {
-		char opt[32];
-
-		if ((md->required & BIT(lo->val)) && !(o->given & BIT(lo->val))) {
-			snprintf(opt, sizeof(opt), "--%s", lo->name);
-			return arg_error("%s: %s is required", md->name, opt);
-		}
-	}
+	for (const struct option *lo = long_opts; lo->name; lo++)
+		if ((md->required & BIT(lo->val)) && !(o->given & BIT(lo->val)))
+			return arg_error("%s: --%s is required", md->name, lo->name);
 	if ((o->mode == M_SEND || o->mode == M_PAIR) && !o->duration_ns)
 		return arg_error("%s: --duration must be more than 0", md->name);
 	if (o->both && !(o->given & BIT(O_RELAY_B)))

@@ -164,7 +164,7 @@ s0=$(cpu_sample "$RELAY_CPU") g0=$(cpu_sample "$GEN_CPU")
 sleep 1
 s1=$(cpu_sample "$RELAY_CPU") g1=$(cpu_sample "$GEN_CPU")
 busy() { # "B0 T0" "B1 T1"
-	echo "$1 $2" | awk '{ d = $4 - $2; printf "%d", d > 0 ? 100 * ($3 - $1) / d : 0 }'
+	echo "$1 $2" | awk '{ d = $4 - $2; printf "%d", (d > 0 ? 100 * ($3 - $1) / d : 0) }'
 }
 BUSY_RELAY=$(busy "$s0" "$s1")
 BUSY_GEN=$(busy "$g0" "$g1")
@@ -224,7 +224,7 @@ for rate in $RATES; do
 		fi
 		# A step counts when the loss is low and the generator really sent the rate.
 		ok=$(awk -v l="$loss" -v s="$sent" -v r="$rate" -v m="$MAX_LOSS" \
-			'BEGIN { print (l < m && s >= 0.95 * r) ? 1 : 0 }')
+			'BEGIN { print ((l < m && s >= 0.95 * r) ? 1 : 0) }')
 		if [ "$ok" = 1 ]; then
 			setv "MAX_$r" "$rate"
 		else
