@@ -760,8 +760,7 @@ static int from_json(struct barena *a, json_t *j, int depth, struct bnode **out,
 			n = bn_list(a);
 			if (!n)
 				break;
-			json_array_foreach(j, i, jv)
-			{
+			json_array_foreach(j, i, jv) {
 				rc = from_json(a, jv, depth + 1, &v, msg);
 				if (rc)
 					return rc;
