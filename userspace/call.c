@@ -344,7 +344,8 @@ static char *write_sdp(struct sdp *s, struct monologue *from, struct monologue *
 		const struct media *mt = to->media[i], *mf = from->media[i];
 
 		rm[i].rejected = mt->rejected || mf->rejected || !mt->port;
-		rm[i].addr = mt->iface->advertised;
+		/* A media rejected from the start never got an interface. */
+		rm[i].addr = (mt->iface ? mt->iface : &cfg->ifaces[0])->advertised;
 		rm[i].keep_any_addr = mf->hold_any;
 		rm[i].rtp_port = mt->port;
 		/* An offer of mux keeps a separate RTCP port as the fallback (RFC 5761). */
