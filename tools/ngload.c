@@ -146,9 +146,14 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":jh", long_opts, NULL)) != -1) {
 		switch (c) {
-		case O_SERVER:
+		case O_SERVER: {
+			struct endpoint ep;
+
+			if (ep_parse(&ep, optarg, "127.0.0.1") || !ep_port(&ep))
+				return arg_error("--server: '%s' is not IP:PORT", optarg);
 			o->server = optarg;
 			break;
+		}
 		case O_CALLS:
 			if (parse_ulong(optarg, 1, MAX_CALLS, &o->calls))
 				return arg_error("--calls: '%s' is not 1..%d", optarg, MAX_CALLS);

@@ -232,7 +232,10 @@ static const struct option long_opts[] = {
 struct opts {
 	enum mode mode;
 	bool json, rtt, both;
-	struct endpoint to, from, listen, a, b, relay_a, relay_b;
+	struct endpoint from, listen, a, b;
+	/* One stream per destination: --to, --relay-a and --relay-b may repeat. */
+	struct endpoint to[MAX_STREAMS], relay_a[MAX_STREAMS], relay_b[MAX_STREAMS];
+	unsigned int n_to, n_relay_a, n_relay_b;
 	uint64_t pps, duration_ns, expect;
 	unsigned int size, batch, wait_ms;
 	uint32_t ssrc;
@@ -244,21 +247,22 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: rtpgen [-j] COMMAND OPTIONS\n"
-		"  send --to IP:PORT [--from IP:PORT] --pps N --duration S [--size BYTES]\n"
+		"  send --to IP:PORT... [--from IP:PORT] --pps N --duration S [--size BYTES]\n"
 		"       [--ssrc X] [--pt N] [--batch N] [--rtt] [--wait MS]\n"
 		"       Send paced RTP; with --rtt also receive the packets an echo returns.\n"
 		"  sink --listen IP:PORT --duration S [--expect N]\n"
 		"       Receive RTP, report loss, reordering, duplicates and one-way latency.\n"
 		"  echo --listen IP:PORT --duration S\n"
 		"       Send every packet back to its source.\n"
-		"  pair --a IP:PORT --b IP:PORT --relay-a IP:PORT [--relay-b IP:PORT] --pps N\n"
-		"       --duration S [--size BYTES] [--ssrc X] [--pt N] [--batch N] [--both]\n"
-		"       [--wait MS]\n"
-		"       Both ends of a relayed stream: send from a to relay-a, receive at b;\n"
+		"  pair --a IP:PORT --b IP:PORT --relay-a IP:PORT... [--relay-b IP:PORT...]\n"
+		"       --pps N --duration S [--size BYTES] [--ssrc X] [--pt N] [--batch N]\n"
+		"       [--both] [--wait MS]\n"
+		"       Both ends of relayed streams: send from a to relay-a, receive at b;\n"
 		"       --both also sends from b to relay-b and receives at a.\n"
 		"Options:\n"
 		"  -j, --json      one JSON object instead of a text line\n"
-		"  --pps N         packets per second (k and M suffixes allowed)\n"
+		"  --to, --relay-a, --relay-b  repeat for more streams (up to %d), one SSRC each\n"
+		"  --pps N         packets per second over all streams (k and M suffixes allowed)\n"
 		"  --duration S    seconds (fractions allowed); 0 for sink/echo: until SIGINT\n"
 		"  --size BYTES    UDP payload incl. the 12-byte RTP header, %d..%d (default %d)\n"
 		"  --batch N       packets per sendmmsg at most, 1..%d (default %d)\n"
@@ -266,7 +270,7 @@ static void usage(FILE *f)
 		"%d)\n"
 		"  --expect N      packets the sink should see (loss counts the missing tail)\n"
 		"A bare PORT means 127.0.0.1:PORT.\n",
-		MIN_SIZE, MAX_SIZE, DEF_SIZE, MAX_BATCH, DEF_BATCH, DEF_WAIT_MS);
+		MAX_STREAMS, MIN_SIZE, MAX_SIZE, DEF_SIZE, MAX_BATCH, DEF_BATCH, DEF_WAIT_MS);
 }
 
 static int arg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -341,6 +345,18 @@ static const char *opt_name(int id)
 #define BAD_EP	"--%s: '%s' is not IP:PORT"
 #define BAD_NUM "--%s: '%s' is not a valid number"
 
+static int add_endpoint(struct endpoint *list, unsigned int *n, const char *name, const char *arg)
+{
+	if (*n == MAX_STREAMS)
+		return arg_error("--%s: more than %d streams", name, MAX_STREAMS);
+	if (parse_endpoint(arg, true, &list[*n]))
+		return arg_error(BAD_EP, name, arg);
+	if (*n && ep_family(&list[*n]) != ep_family(&list[0]))
+		return arg_error("--%s: the addresses mix IPv4 and IPv6", name);
+	(*n)++;
+	return 0;
+}
+
 static int parse_one(struct opts *o, int id, const char *arg)
 {
 	const char *name = opt_name(id);
@@ -348,7 +364,7 @@ static int parse_one(struct opts *o, int id, const char *arg)
 
 	switch (id) {
 	case O_TO:
-		return parse_endpoint(arg, true, &o->to) ? arg_error(BAD_EP, name, arg) : 0;
+		return add_endpoint(o->to, &o->n_to, name, arg);
 	case O_FROM:
 		return parse_endpoint(arg, false, &o->from) ? arg_error(BAD_EP, name, arg) : 0;
 	case O_LISTEN:
@@ -358,9 +374,9 @@ static int parse_one(struct opts *o, int id, const char *arg)
 	case O_B:
 		return parse_endpoint(arg, true, &o->b) ? arg_error(BAD_EP, name, arg) : 0;
 	case O_RELAY_A:
-		return parse_endpoint(arg, true, &o->relay_a) ? arg_error(BAD_EP, name, arg) : 0;
+		return add_endpoint(o->relay_a, &o->n_relay_a, name, arg);
 	case O_RELAY_B:
-		return parse_endpoint(arg, true, &o->relay_b) ? arg_error(BAD_EP, name, arg) : 0;
+		return add_endpoint(o->relay_b, &o->n_relay_b, name, arg);
 	case O_PPS:
 		if (parse_uint(arg, 100000000, true, &o->pps) || !o->pps)
 			return arg_error("--%s: '%s' is not a rate of 1..100M packets/s", name,
@@ -485,9 +501,12 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		return arg_error("%s: --duration must be more than 0", md->name);
 	if (o->both && !(o->given & BIT(O_RELAY_B)))
 		return arg_error("%s: --both needs --relay-b", md->name);
-	if (check_family(md->name, &o->to, &o->from) ||
-	    check_family(md->name, &o->a, &o->relay_a) ||
-	    check_family(md->name, &o->b, &o->relay_b))
+	if (o->n_relay_b && o->n_relay_b != o->n_relay_a)
+		return arg_error("%s: give --relay-b as often as --relay-a (once per stream)",
+				 md->name);
+	if (check_family(md->name, &o->to[0], &o->from) ||
+	    check_family(md->name, &o->a, &o->relay_a[0]) ||
+	    check_family(md->name, &o->b, &o->relay_b[0]))
 		return 2;
 	return 0;
 }
@@ -542,9 +561,11 @@ static int udp_open(int family, const struct endpoint *local, const struct endpo
 
 struct tx {
 	int fd;
-	bool connected; /* else every message names `to` */
-	struct endpoint to;
-	uint64_t pps, count;
+	bool connected; /* else every message names its destination */
+	/* Packet j goes to dests[j % n_dests] with SSRC ssrc + j % n_dests. */
+	const struct endpoint *dests;
+	unsigned int n_dests;
+	uint64_t pps, count; /* over all streams */
 	unsigned int size, batch;
 	uint32_t ssrc;
 	uint8_t pt;
@@ -555,16 +576,25 @@ struct tx {
 	atomic_bool done;
 };
 
-static void rtp_fill(uint8_t *p, const struct tx *t, uint64_t seq, uint64_t stamp)
+/* Fills message k with packet j: stream j % n_dests, sequence number j / n_dests. */
+static void rtp_fill(struct tx *t, struct mmsghdr *m, uint64_t j, uint64_t stamp)
 {
-	uint16_t seq_base = (uint16_t)(t->ssrc >> 7);
-	uint32_t ts_base = t->ssrc * 2654435761u;
+	unsigned int k = (unsigned int)(j % t->n_dests);
+	uint8_t *p = m->msg_hdr.msg_iov->iov_base;
+	uint64_t seq = j / t->n_dests;
+	uint32_t ssrc = t->ssrc + k;
+	uint16_t seq_base = (uint16_t)(ssrc >> 7);
+	uint32_t ts_base = ssrc * 2654435761u;
 
+	if (!t->connected) {
+		m->msg_hdr.msg_name = (void *)&t->dests[k].sa;
+		m->msg_hdr.msg_namelen = ep_len(&t->dests[k]);
+	}
 	p[0] = 0x80; /* version 2, no padding, extension or CSRC */
 	p[1] = (uint8_t)((t->pt & 0x7f) | (seq == 0 ? 0x80 : 0));
 	put16(p + 2, (uint16_t)(seq_base + seq));
 	put32(p + 4, ts_base + (uint32_t)(seq * TS_STEP));
-	put32(p + 8, t->ssrc);
+	put32(p + 8, ssrc);
 	put32(p + 12, PAYLOAD_MAGIC);
 	put64(p + 16, seq);
 	put64(p + 24, stamp);
@@ -596,10 +626,6 @@ static int tx_run(struct tx *t)
 		iov[k].iov_len = t->size;
 		msgs[k].msg_hdr.msg_iov = &iov[k];
 		msgs[k].msg_hdr.msg_iovlen = 1;
-		if (!t->connected) {
-			msgs[k].msg_hdr.msg_name = &t->to.sa;
-			msgs[k].msg_hdr.msg_namelen = ep_len(&t->to);
-		}
 	}
 	debt_max = t->pps * MAX_DEBT_NS / NSEC;
 	if (debt_max < t->batch)
@@ -628,7 +654,7 @@ static int tx_run(struct tx *t)
 			due = t->count;
 		n = due - i > t->batch ? t->batch : (unsigned int)(due - i);
 		for (unsigned int k = 0; k < n; k++)
-			rtp_fill(iov[k].iov_base, t, i + k, now);
+			rtp_fill(t, &msgs[k], i + k, now);
 		r = sendmmsg(t->fd, msgs, n, 0);
 		if (r < 0) {
 			if (errno == EINTR)
@@ -692,8 +718,8 @@ struct rx_stream {
 
 struct rx {
 	int fd;
-	bool check_src;
-	struct endpoint expect_src;
+	const struct endpoint *srcs; /* when set, packets should come from one of these */
+	unsigned int n_srcs;
 	uint64_t deadline_ns; /* 0: none */
 	uint64_t expect;      /* stop once this many distinct packets came; 0: none */
 	struct tx *tx;	      /* when set, stop wait_ns after it is done (or once all came) */
@@ -765,8 +791,14 @@ static void rx_account(struct rx *rx, const uint8_t *p, size_t len, const struct
 	if (!rx->first_ns)
 		rx->first_ns = now;
 	rx->last_ns = now;
-	if (rx->check_src && !ep_eq(src, &rx->expect_src))
-		rx->wrong_src++;
+	if (rx->n_srcs) {
+		unsigned int k = 0;
+
+		while (k < rx->n_srcs && !ep_eq(src, &rx->srcs[k]))
+			k++;
+		if (k == rx->n_srcs)
+			rx->wrong_src++;
+	}
 	/* RTCP (payload types 64..95 with the marker bit, RFC 5761) and non-RTP. */
 	if (len < RTP_HDR_LEN || (p[0] >> 6) != 2 || (p[1] >= 192 && p[1] <= 223)) {
 		rx->non_rtp++;
@@ -938,7 +970,7 @@ static void print_rx_text(const struct rx *rx, const struct rx_report *r, const 
 	       rx->packets, r->lost, r->loss_pct, rx->reordered, rx->dups);
 	if (rx->non_rtp)
 		printf(", non-RTP %" PRIu64, rx->non_rtp);
-	if (rx->check_src)
+	if (rx->n_srcs)
 		printf(", wrong source %" PRIu64, rx->wrong_src);
 	if (rx->lat.count)
 		printf("; %s p50 %.1f us, p99 %.1f us, max %.1f us", lat, r->p50, r->p99, r->max);
@@ -946,11 +978,12 @@ static void print_rx_text(const struct rx *rx, const struct rx_report *r, const 
 
 static void print_tx_json(const struct tx *t)
 {
-	printf("\"sent\":%" PRIu64 ",\"bytes_sent\":%" PRIu64 ",\"target_pps\":%" PRIu64
+	printf("\"tx_streams\":%u,\"sent\":%" PRIu64 ",\"bytes_sent\":%" PRIu64
+	       ",\"target_pps\":%" PRIu64
 	       ",\"tx_pps\":%.0f,\"tx_duration_s\":%.3f,\"send_retries\":%" PRIu64
 	       ",\"resyncs\":%" PRIu64,
-	       t->sent, t->bytes, t->pps, tx_rate(t), (double)(t->end_ns - t->start_ns) / 1e9,
-	       t->retries, t->resyncs);
+	       t->n_dests, t->sent, t->bytes, t->pps, tx_rate(t),
+	       (double)(t->end_ns - t->start_ns) / 1e9, t->retries, t->resyncs);
 }
 
 static void print_tx_text(const struct tx *t)
@@ -965,12 +998,13 @@ static void print_tx_text(const struct tx *t)
 
 /* ---- commands ---- */
 
-static void tx_init(struct tx *t, const struct opts *o, int fd, const struct endpoint *to,
-		    bool connected, uint32_t ssrc)
+static void tx_init(struct tx *t, const struct opts *o, int fd, const struct endpoint *dests,
+		    unsigned int n_dests, bool connected, uint32_t ssrc)
 {
 	memset(t, 0, sizeof(*t));
 	t->fd = fd;
-	t->to = *to;
+	t->dests = dests;
+	t->n_dests = n_dests;
 	t->connected = connected;
 	t->pps = o->pps;
 	t->count = (uint64_t)((unsigned __int128)o->pps * o->duration_ns / NSEC);
@@ -985,17 +1019,19 @@ static void tx_init(struct tx *t, const struct opts *o, int fd, const struct end
 
 static int cmd_send(const struct opts *o)
 {
-	char to[EP_STRLEN];
+	char to[EP_STRLEN + 8];
 	struct rx *rx = NULL;
 	struct tx t;
 	pthread_t th;
 	int fd, rc;
 
-	/* Replies arrive from wherever the echo is: with --rtt the socket stays unconnected. */
-	fd = udp_open(ep_family(&o->to), &o->from, o->rtt ? NULL : &o->to);
+	/* Connected when there is one destination and nothing to receive: the fastest way. */
+	bool conn = o->n_to == 1 && !o->rtt;
+
+	fd = udp_open(ep_family(&o->to[0]), &o->from, conn ? &o->to[0] : NULL);
 	if (fd < 0)
 		return 1;
-	tx_init(&t, o, fd, &o->to, !o->rtt, o->ssrc);
+	tx_init(&t, o, fd, o->to, o->n_to, conn, o->ssrc);
 	if (o->rtt) {
 		rx = calloc(1, sizeof(*rx));
 		if (!rx) {
@@ -1021,7 +1057,9 @@ static int cmd_send(const struct opts *o)
 		fprintf(stderr, "rtpgen: send: %s\n", strerror(-t.err));
 	if (rx && rx->err)
 		fprintf(stderr, "rtpgen: receive: %s\n", strerror(-rx->err));
-	ep_str(&o->to, to, sizeof(to));
+	ep_str(&o->to[0], to, sizeof(to));
+	if (o->n_to > 1)
+		snprintf(to + strlen(to), sizeof(to) - strlen(to), " +%u", o->n_to - 1);
 	if (o->json) {
 		printf("{\"mode\":\"send\",\"to\":\"%s\",\"ssrc\":%u,", to, o->ssrc);
 		print_tx_json(&t);
@@ -1215,7 +1253,9 @@ static int cmd_pair(const struct opts *o)
 	int fa, fb, n = o->both ? 2 : 1, rc = 0;
 
 	/* Unconnected: with --both each socket also receives what the relay sends back. */
-	fa = udp_open(ep_family(&o->a), &o->a, o->both ? NULL : &o->relay_a);
+	bool conn = o->n_relay_a == 1 && !o->both;
+
+	fa = udp_open(ep_family(&o->a), &o->a, conn ? &o->relay_a[0] : NULL);
 	if (fa < 0)
 		return 1;
 	fb = udp_open(ep_family(&o->b), &o->b, NULL);
@@ -1229,17 +1269,16 @@ static int cmd_pair(const struct opts *o)
 		close(fb);
 		return 1;
 	}
-	tx_init(&legs[0].tx, o, fa, &o->relay_a, !o->both, o->ssrc);
+	tx_init(&legs[0].tx, o, fa, o->relay_a, o->n_relay_a, conn, o->ssrc);
 	legs[0].rx.fd = fb;
-	if (o->given & BIT(O_RELAY_B)) {
-		legs[0].rx.check_src = true;
-		legs[0].rx.expect_src = o->relay_b;
-	}
+	legs[0].rx.srcs = o->relay_b;
+	legs[0].rx.n_srcs = o->n_relay_b;
 	if (o->both) {
-		tx_init(&legs[1].tx, o, fb, &o->relay_b, false, o->ssrc + 1);
+		tx_init(&legs[1].tx, o, fb, o->relay_b, o->n_relay_b, false,
+			o->ssrc + o->n_relay_a);
 		legs[1].rx.fd = fa;
-		legs[1].rx.check_src = true;
-		legs[1].rx.expect_src = o->relay_a;
+		legs[1].rx.srcs = o->relay_a;
+		legs[1].rx.n_srcs = o->n_relay_a;
 	}
 	/* Receivers first, so the first packets find them running. */
 	for (int i = 0; i < n; i++) {

@@ -290,7 +290,7 @@ static bool media_take_sdp(struct media *m, const struct sdp *s, const struct sd
 	m->offered_mux = sm->rtcp_mux;
 	m->dir = sdp_media_dir(s, sm);
 	m->hold_any = conn && ep_is_any(&conn->addr);
-	m->stream_flags = o->stream_flags | STREAM_F_RTCP_MUX;
+	m->stream_flags = o->stream_flags;
 	m->learn = o->learn;
 	if (conn && !m->rejected) {
 		rtp = conn->addr;
@@ -355,10 +355,11 @@ static char *write_sdp(struct sdp *s, struct monologue *from, struct monologue *
 	rw.replace_origin = o->replace_origin;
 	if (o->replace_sdp_version || o->force_increment_sdp_version) {
 		rw.set_version = true;
-		if (!from->version_out)
+		if (!from->version_set)
 			from->version_out = s->origin_version;
 		else if (o->force_increment_sdp_version)
 			from->version_out++;
+		from->version_set = true;
 		rw.version = from->version_out;
 	}
 	if (sdp_rewrite(s, &rw))
@@ -581,9 +582,8 @@ char *call_offer(const struct call_opts *o, const char **err, const char **warni
 					  pick_iface(o->direction[1],
 						     o->address_family ? o->address_family : fam));
 		if (ret) {
-			*err = ret == -EADDRNOTAVAIL
-				       ? "Ran out of ports"
-				       : fail("Cannot allocate ports: %s", strerror(-ret));
+			*err = ret == -ENOSPC ? "Ran out of ports"
+					      : fail("Cannot allocate ports: %s", strerror(-ret));
 			goto fail;
 		}
 		media_push_cfg(mx, changed);
@@ -631,10 +631,25 @@ char *call_answer(const struct call_opts *o, const char **err, const char **warn
 		*err = "Unknown from-tag";
 		return NULL;
 	}
+	/* Every check before the first change: a refused answer changes nothing. */
+	if (parse_sdp(&s, o, err))
+		return NULL;
+	if (s.n_media > x->n_media) {
+		sdp_free(&s);
+		*err = "Answer has more media than the offer";
+		return NULL;
+	}
+	for (size_t i = 0; i < s.n_media; i++)
+		if (!x->media[i]->rejected && !x->media[i]->streams[COMP_RTP] && s.media[i].port) {
+			sdp_free(&s);
+			*err = "Answer for a media that was not offered";
+			return NULL;
+		}
 	y = ml_find(c, o->to_tag);
 	if (!y || (x->peer != y && x->peer)) {
 		y = x->peer;
 		if (!y) {
+			sdp_free(&s);
 			*err = "Unknown to-tag";
 			return NULL;
 		}
@@ -644,6 +659,7 @@ char *call_answer(const struct call_opts *o, const char **err, const char **warn
 			char *tag = strdup(o->to_tag);
 
 			if (!tag) {
+				sdp_free(&s);
 				*err = "Out of memory";
 				return NULL;
 			}
@@ -656,13 +672,6 @@ char *call_answer(const struct call_opts *o, const char **err, const char **warn
 	}
 	x->peer = y;
 	y->peer = x;
-	if (parse_sdp(&s, o, err))
-		return NULL;
-	if (s.n_media > x->n_media) {
-		sdp_free(&s);
-		*err = "Answer has more media than the offer";
-		return NULL;
-	}
 	c->last_signal = time(NULL);
 	for (size_t i = 0; i < s.n_media; i++) {
 		struct media *mx = x->media[i], *my = media_get(y, (unsigned int)i);
@@ -679,11 +688,6 @@ char *call_answer(const struct call_opts *o, const char **err, const char **warn
 		my->rtcp_mux = my->offered_mux;
 		mx->rtcp_mux = mx->offered_mux && !(mx->mux & MUX_REJECT) &&
 			       (my->rtcp_mux || (mx->mux & (MUX_ACCEPT | MUX_REQUIRE)));
-		if (!mx->rejected && !my->streams[COMP_RTP]) {
-			*err = "Answer for a media that was not offered";
-			sdp_free(&s);
-			return NULL;
-		}
 		media_push_cfg(my, changed);
 		media_push_cfg(mx, false);
 	}

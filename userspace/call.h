@@ -15,7 +15,7 @@
 /* rtcp-mux options of an offer (rtpengine's names). */
 #define MUX_OFFER   (1u << 0) /* offer mux to the recipient even if the offerer did not */
 #define MUX_DEMUX   (1u << 1) /* do not pass the offerer's mux on */
-#define MUX_REQUIRE (1u << 2) /* the recipient gets mux only; the offerer gets it if offered */
+#define MUX_REQUIRE (1u << 2) /* offer mux to the recipient, and accept the offerer's */
 #define MUX_ACCEPT  (1u << 3) /* accept the offerer's mux even if the answerer declines */
 #define MUX_REJECT  (1u << 4) /* never use mux towards the offerer */
 
@@ -63,7 +63,8 @@ struct monologue {
 	struct media **media;
 	unsigned int n_media;
 	time_t created;
-	bool sdp_seen; /* it sent an SDP through us */
+	bool sdp_seen;	  /* it sent an SDP through us */
+	bool version_set; /* version_out holds our o= version for its SDPs */
 	unsigned long long version_in, version_out;
 	char *last_out; /* last SDP body we sent to its peer (for version handling) */
 };

@@ -103,7 +103,7 @@ int ports_alloc(struct port_pool *p, const struct endpoint *local, int fds[2], u
 		return 0;
 	}
 	p->exhausted++;
-	return -EADDRNOTAVAIL;
+	return -ENOSPC;
 }
 
 void ports_release(struct port_pool *p, uint16_t port)

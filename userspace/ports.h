@@ -21,7 +21,7 @@ int ports_init(struct port_pool *p, unsigned int min, unsigned int max, unsigned
 void ports_free(struct port_pool *p);
 /* Picks a random free pair outside quarantine and binds two non-blocking UDP sockets on
  * local's address: fds[0] on the even RTP port (returned in *port), fds[1] on port + 1.
- * -EADDRNOTAVAIL when the range is exhausted ("Ran out of ports"), other -errno otherwise. */
+ * -ENOSPC when the range is exhausted ("Ran out of ports"), other -errno (the bind's) otherwise. */
 int ports_alloc(struct port_pool *p, const struct endpoint *local, int fds[2], uint16_t *port);
 /* Returns the pair starting at port to the pool (its sockets are closed by the caller). */
 void ports_release(struct port_pool *p, uint16_t port);

@@ -31,7 +31,7 @@ void stream_snapshot(struct stream *s, struct endpoint *learned, struct stream_s
 
 const struct endpoint *stream_dest(const struct stream *s)
 {
-	if (s->latched && !(s->cfg.flags & STREAM_F_ASYMMETRIC))
+	if (s->latched && !(s->cfg.flags & STREAM_F_ASYMMETRIC) && s->cfg.learn != LEARN_OFF)
 		return &s->learned;
 	return &s->cfg.expected;
 }

@@ -21,7 +21,6 @@ enum learn_mode { LEARN_HEURISTIC, LEARN_IMMEDIATE, LEARN_DELAYED, LEARN_OFF };
 #define STREAM_F_STRICT_SOURCE	(1u << 0) /* drop packets not from the learned address */
 #define STREAM_F_ASYMMETRIC	(1u << 1) /* never learn: send to the SDP address */
 #define STREAM_F_MEDIA_HANDOVER (1u << 2) /* a new source address takes the stream over */
-#define STREAM_F_RTCP_MUX	(1u << 3) /* RTP socket also carries RTCP (demux by type) */
 
 enum stream_component { COMP_RTP = 0, COMP_RTCP = 1 };
 
@@ -34,7 +33,7 @@ struct stream_cfg {
 	enum learn_mode learn;
 	bool relearn;		  /* forget the learned address (new SDP endpoint) */
 	struct stream *sink;	  /* where RTP received here goes out; NULL: dropped */
-	struct stream *sink_rtcp; /* where RTCP received here goes (muxed sockets) */
+	struct stream *sink_rtcp; /* where RTCP received here goes: every socket demultiplexes */
 };
 
 struct stream_stats {

@@ -246,7 +246,7 @@ static void stream_readable(struct worker *w, struct stream *s)
 			packets++;
 			bytes += len;
 			sink = s->cfg.sink;
-			if ((s->cfg.flags & STREAM_F_RTCP_MUX) && stream_is_rtcp(w->buf[i], len))
+			if (stream_is_rtcp(w->buf[i], len))
 				sink = s->cfg.sink_rtcp;
 			if (!sink || sink->fd < 0)
 				continue; /* the other side is not there yet (no answer, on hold) */

@@ -11,13 +11,14 @@ RATES=${BENCH_RATES:-20000 50000 100000 150000 200000 300000}
 STEP_SECS=${BENCH_STEP_SECS:-3}
 MAX_LOSS=${BENCH_MAX_LOSS:-0.1}
 TRIES=${BENCH_TRIES:-2}
-CPU_RATE=${BENCH_CPU_RATE:-50000}
+CPU_RATE=${BENCH_CPU_RATE:-20000}
 CPU_SECS=${BENCH_CPU_SECS:-5}
 LAT_RATE=${BENCH_LAT_RATE:-10000}
 LAT_SECS=${BENCH_LAT_SECS:-3}
 CALLS=${BENCH_CALLS:-2000}
 CONC=${BENCH_CONCURRENCY:-4}
 SIZE=${BENCH_SIZE:-172}
+STREAMS=${BENCH_STREAMS:-4}
 RELAYS=${BENCH_RELAYS:-xrelayd rtpengine}
 RELAY_CPU=${BENCH_RELAY_CPU:-0}
 GEN_CPU=${BENCH_GEN_CPU:-1}
@@ -133,25 +134,39 @@ cpu_ticks() { # PID: utime + stime of the whole process, in clock ticks
 	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
 }
 
-# stream RELAY RATE SECS TAG: one call set up over ng, rtpgen pair through it; the JSON result
-# goes to $OUT/TAG.json. Returns 1 when the call could not be set up or rtpgen failed.
+# stream RELAY RATE SECS TAG: STREAMS calls set up over ng (all between the same two generator
+# endpoints), one rtpgen pair through them at RATE packets/s in all; the JSON result goes to
+# $OUT/TAG.json. Returns 1 when a call could not be set up or rtpgen failed.
 stream() {
 	a=127.0.0.1:$GEN_PORT
 	b=127.0.0.1:$((GEN_PORT + 2))
 	GEN_PORT=$((GEN_PORT + 4))
 	[ $GEN_PORT -lt 65000 ] || GEN_PORT=61000
-	setup=$("$B/ngload" --server "$(ng_of "$1")" --setup --caller "$a" --callee "$b" \
-		--call-id "bench-$4" 2>"$OUT/$4.err") || {
-		echo "bench: $1: setup failed: $(cat "$OUT/$4.err")" >&2
-		return 1
-	}
-	relay_a=$(echo "$setup" | sed -n 's/.* relay_a=\([^ ]*\).*/\1/p')
-	relay_b=$(echo "$setup" | sed -n 's/.* relay_b=\([^ ]*\).*/\1/p')
-	# shellcheck disable=SC2086
-	$PIN_GEN "$B/rtpgen" -j pair --a "$a" --b "$b" --relay-a "$relay_a" --relay-b "$relay_b" \
-		--pps "$2" --duration "$3" --size "$SIZE" >"$OUT/$4.json" 2>>"$OUT/$4.err"
-	rc=$?
-	"$B/ngload" --server "$(ng_of "$1")" --delete --call-id "bench-$4" >/dev/null 2>&1
+	relays=""
+	k=0
+	rc=0
+	while [ $k -lt "$STREAMS" ]; do
+		setup=$("$B/ngload" --server "$(ng_of "$1")" --setup --caller "$a" --callee "$b" \
+			--call-id "bench-$4-$k" 2>"$OUT/$4.err") || {
+			echo "bench: $1: setup failed: $(cat "$OUT/$4.err")" >&2
+			rc=1
+			break
+		}
+		relays="$relays --relay-a $(echo "$setup" | sed -n 's/.* relay_a=\([^ ]*\).*/\1/p')"
+		relays="$relays --relay-b $(echo "$setup" | sed -n 's/.* relay_b=\([^ ]*\).*/\1/p')"
+		k=$((k + 1))
+	done
+	if [ $rc -eq 0 ]; then
+		# shellcheck disable=SC2086
+		$PIN_GEN "$B/rtpgen" -j pair --a "$a" --b "$b" $relays --pps "$2" --duration "$3" \
+			--size "$SIZE" >"$OUT/$4.json" 2>>"$OUT/$4.err"
+		rc=$?
+	fi
+	while [ $k -ge 0 ]; do
+		"$B/ngload" --server "$(ng_of "$1")" --delete --call-id "bench-$4-$k" \
+			>/dev/null 2>&1
+		k=$((k - 1))
+	done
 	return $rc
 }
 
@@ -184,7 +199,14 @@ done
 
 # The generator alone (a to b directly): the ceiling of every pps figure below.
 top=$(echo "$RATES" | tr ' ' '\n' | sed '/^$/d' | tail -n 1)
-$PIN_GEN "$B/rtpgen" -j pair --a 127.0.0.1:60990 --b 127.0.0.1:60992 --relay-a 127.0.0.1:60992 \
+direct=""
+k=0
+while [ $k -lt "$STREAMS" ]; do
+	direct="$direct --relay-a 127.0.0.1:60992"
+	k=$((k + 1))
+done
+# shellcheck disable=SC2086
+$PIN_GEN "$B/rtpgen" -j pair --a 127.0.0.1:60990 --b 127.0.0.1:60992 $direct \
 	--pps "$top" --duration "$STEP_SECS" --size "$SIZE" >"$OUT/direct.json" 2>&1
 echo "bench: generator without relay at $top pps: sent $(jget tx_pps "$OUT/direct.json") pps," \
 	"loss $(jget loss_pct "$OUT/direct.json")%"
@@ -269,7 +291,7 @@ val() { eval "echo \${$1_$2:--}"; }
 {
 	echo
 	echo "xrelay benchmark, loopback, relay on CPU $RELAY_CPU, generators on CPU $GEN_CPU," \
-		"$SIZE-byte RTP, one stream (CPUs ${BUSY_RELAY}% and ${BUSY_GEN}% busy before)"
+		"$SIZE-byte RTP, $STREAMS streams (CPUs ${BUSY_RELAY}% and ${BUSY_GEN}% busy before)"
 	printf '%-44s %12s %12s %10s\n' "metric" "xrelayd" "rtpengine" "xrelayd/rtpengine"
 	row() { # LABEL VAR [noratio]
 		x=$(val "$2" xrelayd)
@@ -291,5 +313,6 @@ val() { eval "echo \${$1_$2:--}"; }
 	echo
 	echo "reproduce: BENCH_RATES=\"$RATES\" BENCH_STEP_SECS=$STEP_SECS BENCH_CPU_RATE=$CPU_RATE" \
 		"BENCH_CPU_SECS=$CPU_SECS BENCH_LAT_RATE=$LAT_RATE BENCH_CALLS=$CALLS" \
-		"BENCH_CONCURRENCY=$CONC BENCH_SIZE=$SIZE BENCH_TRIES=$TRIES tests/bench/run.sh"
+		"BENCH_CONCURRENCY=$CONC BENCH_SIZE=$SIZE BENCH_STREAMS=$STREAMS" \
+		"BENCH_TRIES=$TRIES tests/bench/run.sh"
 } | tee "$OUT/summary.txt"
