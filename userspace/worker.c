@@ -42,6 +42,10 @@ struct worker {
 	size_t n_queue, cap_queue;
 	struct stream **removed;
 	size_t n_removed, cap_removed;
+	/* Removed during the current epoll batch: published only after it, since a later
+	 * event of the same batch may still name the stream. Worker thread only. */
+	struct stream **closing;
+	size_t n_closing, cap_closing;
 
 	/* Packet buffers, used by this worker's thread only. */
 	struct mmsghdr rx[BATCH], tx[BATCH];
@@ -108,24 +112,39 @@ int worker_stream_remove(struct stream *s)
 	return post(s->worker, &(struct msg){.type = MSG_REMOVE, .s = s});
 }
 
-static void add_removed(struct worker *w, struct stream *s)
+/* Appends s to a growing array; false when out of memory. */
+static bool push(struct stream ***arr, size_t *n, size_t *cap, struct stream *s)
 {
-	pthread_mutex_lock(&w->lock);
-	if (w->n_removed == w->cap_removed) {
-		size_t cap = w->cap_removed ? w->cap_removed * 2 : 64;
-		struct stream **r = realloc(w->removed, cap * sizeof(*r));
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		struct stream **r = realloc(*arr, ncap * sizeof(*r));
 
-		if (!r) {
-			/* Leaking one stream beats freeing one that may still be referenced. */
-			pthread_mutex_unlock(&w->lock);
-			log_err("worker %d: out of memory, stream leaked", w->id);
-			return;
-		}
-		w->removed = r;
-		w->cap_removed = cap;
+		if (!r)
+			return false;
+		*arr = r;
+		*cap = ncap;
 	}
-	w->removed[w->n_removed++] = s;
+	(*arr)[(*n)++] = s;
+	return true;
+}
+
+static void add_closing(struct worker *w, struct stream *s)
+{
+	/* Leaking one stream beats freeing one that may still be referenced. */
+	if (!push(&w->closing, &w->n_closing, &w->cap_closing, s))
+		log_err("worker %d: out of memory, stream leaked", w->id);
+}
+
+static void publish_closed(struct worker *w)
+{
+	if (!w->n_closing)
+		return;
+	pthread_mutex_lock(&w->lock);
+	for (size_t i = 0; i < w->n_closing; i++)
+		if (!push(&w->removed, &w->n_removed, &w->cap_removed, w->closing[i]))
+			log_err("worker %d: out of memory, stream leaked", w->id);
 	pthread_mutex_unlock(&w->lock);
+	w->n_closing = 0;
 }
 
 void workers_reap(void (*done)(struct stream *s))
@@ -180,7 +199,7 @@ static void handle_msgs(struct worker *w)
 			epoll_ctl(w->epfd, EPOLL_CTL_DEL, s->fd, NULL);
 			close(s->fd);
 			s->fd = -1;
-			add_removed(w, s);
+			add_closing(w, s);
 			break;
 		}
 	}
@@ -212,10 +231,23 @@ static void flush(struct worker *w, struct stream *from, struct stream *sink, un
 	}
 }
 
+/* Counted before the packets leave, so that whoever sees a relayed packet sees it counted. */
+static void account(struct stream *s, uint64_t *packets, uint64_t *bytes, time_t now)
+{
+	if (!*packets)
+		return;
+	atomic_fetch_add_explicit(&s->packets, *packets, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->bytes, *bytes, memory_order_relaxed);
+	atomic_store_explicit(&s->last_packet, now, memory_order_relaxed);
+	*packets = *bytes = 0;
+}
+
 static void stream_readable(struct worker *w, struct stream *s)
 {
 	time_t mono = mono_now(), now = real_now();
 
+	if (s->fd < 0)
+		return; /* removed earlier in this epoll batch */
 	for (;;) {
 		struct stream *out_sink = NULL;
 		unsigned int n_tx = 0;
@@ -254,6 +286,7 @@ static void stream_readable(struct worker *w, struct stream *s)
 			if (!ep_is_set(dst) || ep_is_any(dst) || !ep_port(dst))
 				continue;
 			if (out_sink && sink != out_sink) {
+				account(s, &packets, &bytes, now);
 				flush(w, s, out_sink, n_tx);
 				n_tx = 0;
 			}
@@ -266,13 +299,9 @@ static void stream_readable(struct worker *w, struct stream *s)
 							      .msg_iovlen = 1};
 			n_tx++;
 		}
+		account(s, &packets, &bytes, now);
 		if (n_tx)
 			flush(w, s, out_sink, n_tx);
-		if (packets) {
-			atomic_fetch_add_explicit(&s->packets, packets, memory_order_relaxed);
-			atomic_fetch_add_explicit(&s->bytes, bytes, memory_order_relaxed);
-			atomic_store_explicit(&s->last_packet, now, memory_order_relaxed);
-		}
 		if (n < BATCH)
 			return;
 	}
@@ -292,8 +321,10 @@ static void *worker_main(void *arg)
 			else
 				stream_readable(w, evs[i].data.ptr);
 		}
+		publish_closed(w);
 	}
 	handle_msgs(w);
+	publish_closed(w);
 	return NULL;
 }
 
@@ -374,6 +405,7 @@ void workers_stop(void (*done)(struct stream *s))
 		close(w->evfd);
 		free(w->queue);
 		free(w->removed);
+		free(w->closing);
 	}
 	free(workers);
 	workers = NULL;

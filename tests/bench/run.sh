@@ -6,6 +6,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 
 B=build
+HZ=$(getconf CLK_TCK)
 OUT=${BENCH_OUT:-$B/bench}
 RATES=${BENCH_RATES:-20000 50000 100000 150000 200000 300000}
 STEP_SECS=${BENCH_STEP_SECS:-3}
@@ -134,6 +135,11 @@ cpu_ticks() { # PID: utime + stime of the whole process, in clock ticks
 	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
 }
 
+us_per_packet() { # TICKS_BEFORE TICKS_AFTER PACKETS
+	awk -v d=$(($2 - $1)) -v n="${3:-0}" -v hz="$HZ" \
+		'BEGIN { if (n > 0) printf "%.2f\n", d * 1e6 / hz / n; else print "-" }'
+}
+
 # stream RELAY RATE SECS TAG: STREAMS calls set up over ng (all between the same two generator
 # endpoints), one rtpgen pair through them at RATE packets/s in all; the JSON result goes to
 # $OUT/TAG.json. Returns 1 when a call could not be set up or rtpgen failed.
@@ -227,32 +233,37 @@ for r in $ACTIVE; do
 	eval "MAX_$r=0; DONE_$r="
 done
 printf '%-10s' "rate" >"$OUT/steps.txt"
-for r in $ACTIVE; do printf ' %22s' "$r loss% (sent pps)" >>"$OUT/steps.txt"; done
+for r in $ACTIVE; do printf ' %30s' "$r: loss% (sent pps) us/pkt" >>"$OUT/steps.txt"; done
 echo >>"$OUT/steps.txt"
 for rate in $RATES; do
 	line=$(printf '%-10s' "$rate")
 	for r in $ACTIVE; do
 		eval "done_=\$DONE_$r"
 		if [ -n "$done_" ]; then
-			line="$line $(printf ' %22s' "-")"
+			line="$line $(printf ' %30s' "-")"
 			continue
 		fi
 		# A step counts when the loss is low and the generator really sent the rate; a
 		# failed step gets TRIES attempts in all, as one stall of the host can spoil it.
 		try=1
+		eval "pid=\$PID_$r"
 		while :; do
 			tag=step-$r-$rate-$try
+			t0=$(cpu_ticks "$pid")
 			if stream "$r" "$rate" "$STEP_SECS" "$tag"; then
+				t1=$(cpu_ticks "$pid")
 				loss=$(jget loss_pct "$OUT/$tag.json")
 				sent=$(jget tx_pps "$OUT/$tag.json")
+				us=$(us_per_packet "$t0" "$t1" "$(jget unique "$OUT/$tag.json")")
 			else
 				loss=100
 				sent=0
+				us=-
 			fi
 			ok=$(awk -v l="$loss" -v s="$sent" -v r="$rate" -v m="$MAX_LOSS" \
 				'BEGIN { print ((l < m && s >= 0.95 * r) ? 1 : 0) }')
 			[ "$ok" = 1 ] || [ "$try" -ge "$TRIES" ] && break
-			echo "bench: $r at $rate pps: loss $loss%, sent $sent pps; again"
+			echo "bench: $r at $rate pps: loss $loss%, sent $sent pps, $us us/packet; again"
 			try=$((try + 1))
 		done
 		if [ "$ok" = 1 ]; then
@@ -260,8 +271,8 @@ for rate in $RATES; do
 		else
 			setv "DONE_$r" 1
 		fi
-		line="$line $(printf ' %22s' "$loss ($sent)")"
-		echo "bench: $r at $rate pps: loss $loss%, sent $sent pps"
+		line="$line $(printf ' %30s' "$loss ($sent) $us")"
+		echo "bench: $r at $rate pps: loss $loss%, sent $sent pps, $us us/packet"
 	done
 	echo "$line" >>"$OUT/steps.txt"
 done
@@ -275,9 +286,7 @@ for r in $ACTIVE; do
 	fi
 	t0=$(cpu_ticks "$pid")
 	if stream "$r" "$CPU_RATE" "$CPU_SECS" "cpu-$r" && t1=$(cpu_ticks "$pid"); then
-		got=$(jget unique "$OUT/cpu-$r.json")
-		setv "CPU_$r" "$(awk -v d=$((t1 - t0)) -v n="${got:-0}" -v hz="$(getconf CLK_TCK)" \
-			'BEGIN { if (n > 0) printf "%.3f", d * 1e6 / hz / n; else print "-" }')"
+		setv "CPU_$r" "$(us_per_packet "$t0" "$t1" "$(jget unique "$OUT/cpu-$r.json")")"
 		setv "CPULOSS_$r" "$(jget loss_pct "$OUT/cpu-$r.json")"
 	fi
 	if stream "$r" "$LAT_RATE" "$LAT_SECS" "lat-$r"; then
