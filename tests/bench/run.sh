@@ -300,7 +300,7 @@ val() { eval "echo \${$1_$2:--}"; }
 {
 	echo
 	echo "xrelay benchmark, loopback, relay on CPU $RELAY_CPU, generators on CPU $GEN_CPU," \
-		"$SIZE-byte RTP, $STREAMS streams (CPUs ${BUSY_RELAY}% and ${BUSY_GEN}% busy before)"
+		"$SIZE-byte RTP, $STREAMS stream(s) (CPUs ${BUSY_RELAY}% and ${BUSY_GEN}% busy before)"
 	printf '%-44s %12s %12s %10s\n' "metric" "xrelayd" "rtpengine" "xrelayd/rtpengine"
 	row() { # LABEL VAR [noratio]
 		x=$(val "$2" xrelayd)
