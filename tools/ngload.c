@@ -435,7 +435,7 @@ static void json_str(const char *s)
 struct load {
 	const struct opts *o;
 	atomic_ulong next; /* index of the next cycle to run */
-	atomic_ulong done, errors, workers;
+	atomic_ulong done, errors;
 	uint64_t *cycle_ns; /* per cycle, 0 when it failed */
 	pthread_mutex_t err_lock;
 	char first_err[ERR_LEN];
@@ -460,9 +460,6 @@ static void *load_worker(void *arg)
 		load_fail(l, "can't open a client socket");
 		return NULL;
 	}
-	/* Clients opened in the same second by one process start from the same cookie, and the
-	 * server's reply cache would answer one thread's request with another's reply. */
-	c.cookie_seq ^= (atomic_fetch_add(&l->workers, 1) + 1) << 40;
 	while (!stop_flag && (i = atomic_fetch_add(&l->next, 1)) < l->o->calls) {
 		struct endpoint caller, callee, ra, rb;
 		struct barena *a = barena_new();

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,7 +32,11 @@ int ng_client_open(struct ng_client *c, const char *server)
 	}
 	c->timeout_ms = 1000;
 	c->retries = 2;
-	c->cookie_seq = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16);
+	/* Clients of one process opened in the same second must not share cookies: a server's
+	 * reply cache would answer one with the other's reply. */
+	if (getrandom(&c->cookie_seq, sizeof(c->cookie_seq), 0) != sizeof(c->cookie_seq))
+		c->cookie_seq = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16) ^
+				(unsigned long)(uintptr_t)c;
 	return 0;
 }
 

@@ -20,6 +20,19 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+/* Daemons started and not stopped yet: a failing test leaves through longjmp, and its
+ * teardown must still stop them. */
+static pid_t live[32];
+
+static void live_set(pid_t old, pid_t new)
+{
+	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++)
+		if (live[i] == old) {
+			live[i] = new;
+			return;
+		}
+}
+
 static void sleep_ms(int ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
@@ -79,6 +92,7 @@ void daemon_start(struct daemon *d, const char *const *extra)
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
+	live_set(0, d->pid);
 	assert_int_equal(ng_client_open(&d->ng_client, d->ng), 0);
 	d->ng_client.timeout_ms = 200;
 	d->ng_client.retries = 0;
@@ -107,25 +121,42 @@ int daemon_alive(const struct daemon *d)
 	return waitpid(d->pid, NULL, WNOHANG) == 0 ? 0 : -1;
 }
 
-int daemon_stop(struct daemon *d)
+static int stop_pid(pid_t pid)
 {
 	int status;
+
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		sleep_ms(20);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
+int daemons_teardown(void **state)
+{
+	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++)
+		if (live[i] > 0) {
+			stop_pid(live[i]);
+			live[i] = 0;
+		}
+	return 0;
+}
+
+int daemon_stop(struct daemon *d)
+{
+	int ret;
 
 	ng_client_close(&d->ng_client);
 	if (d->pid <= 0)
 		return -1;
-	kill(d->pid, SIGTERM);
-	for (int i = 0; i < 100; i++) {
-		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
-			d->pid = 0;
-			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-		}
-		sleep_ms(20);
-	}
-	kill(d->pid, SIGKILL);
-	waitpid(d->pid, &status, 0);
+	live_set(d->pid, 0);
+	ret = stop_pid(d->pid);
 	d->pid = 0;
-	return -1;
+	return ret;
 }
 
 struct bnode *ng(struct daemon *d, struct barena *a, const char *fmt, ...)

@@ -24,6 +24,8 @@ struct daemon {
 void daemon_start(struct daemon *d, const char *const *extra);
 /* SIGTERM, wait; returns the exit status (or -1 when it had to be killed). */
 int daemon_stop(struct daemon *d);
+/* A cmocka teardown: stops every daemon a failed test left running. */
+int daemons_teardown(void **state);
 /* 0 when the process still runs. */
 int daemon_alive(const struct daemon *d);
 
