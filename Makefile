@@ -3,13 +3,20 @@
 
 CC      ?= gcc
 BUILD   := build
-PKGS    := jansson
+PKGS    := jansson libbpf libnl-3.0 libnl-route-3.0
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wno-unused-parameter \
-	   -Iinclude -Iuserspace -Itests/lib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	   -Iinclude -Iuserspace -Itests/lib -I$(BUILD)/bpf $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 V       ?= 0
 Q       := $(if $(filter 1,$(V)),,@)
+
+# The XDP program: clang -> BPF object -> bpftool gen object (BTF fixed up) -> skeleton, which
+# userspace/kernel.c embeds.
+BPF_SRC  := bpf/xrelay.bpf.c
+BPF_OBJ  := $(BUILD)/bpf/xrelay.bpf.o
+BPF_SKEL := $(BUILD)/bpf/xrelay.skel.h
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Ivmlinux/x86 -Iinclude -Ibpf
 
 # Every userspace module goes into one static library; xrelayd is that plus main.c,
 # tools and tests link the same library, so a new module needs no Makefile change.
@@ -23,13 +30,15 @@ TLIB_SRC := $(wildcard tests/lib/*.c)
 TLIB_OBJ := $(TLIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+BPFT_SRC := $(wildcard tests/bpf/test_*.c)
+BPFTS    := $(BPFT_SRC:tests/bpf/%.c=$(BUILD)/tests/bpf/%)
 E2E_SRC  := $(wildcard tests/e2e/*.c)
 E2ES     := $(E2E_SRC:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 SOURCES  := $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^vmlinux/')
 
-.PHONY: all deps run test unit e2e fuzz bench check format clean help
+.PHONY: all deps run test unit bpftest e2e fuzz bench check format clean help vmlinux
 all: $(DAEMON) $(TOOLS)
 
 help:
@@ -38,11 +47,13 @@ help:
 	@echo "make run        deps + build, then run xrelayd in the foreground on its defaults"
 	@echo "make test       deps + build, then unit, fuzz (short) and end-to-end tests"
 	@echo "make unit       cmocka unit tests only"
+	@echo "make bpftest    the XDP program on crafted packets (root: BPF_PROG_RUN in a netns)"
 	@echo "make e2e        end-to-end tests only (root: they bind ports and start Kamailio)"
 	@echo "make fuzz       libFuzzer harnesses, long run (FUZZ_SECONDS=300)"
 	@echo "make bench      benchmarks against rtpengine (not part of make test)"
 	@echo "make check      clang-format check and a -Werror build"
 	@echo "make format     reformat the sources with clang-format"
+	@echo "make vmlinux    regenerate vmlinux/x86/vmlinux.h from /sys/kernel/btf/vmlinux"
 	@echo "make clean      remove build/"
 
 deps:
@@ -57,10 +68,13 @@ test: deps
 	$(Q)tests/run.sh
 
 .PHONY: tests
-tests: $(UNITS) $(E2ES) $(FUZZERS)
+tests: $(UNITS) $(BPFTS) $(E2ES) $(FUZZERS)
 
 unit: $(UNITS)
 	$(Q)tests/run.sh unit
+
+bpftest: $(BPFTS)
+	$(Q)tests/run.sh bpf
 
 e2e: all $(E2ES)
 	$(Q)tests/run.sh e2e
@@ -82,6 +96,21 @@ format:
 clean:
 	rm -rf $(BUILD)
 
+vmlinux:
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/x86/vmlinux.h
+
+$(BPF_OBJ): $(BPF_SRC) $(wildcard bpf/*.h bpf/lib/*.h) include/xrelay/abi.h vmlinux/x86/vmlinux.h
+	@mkdir -p $(@D)
+	@echo "  BPF     $<"
+	$(Q)clang $(BPF_CFLAGS) -c $< -o $@.raw
+	$(Q)bpftool gen object $@ $@.raw
+
+$(BPF_SKEL): $(BPF_OBJ)
+	$(Q)bpftool gen skeleton $< name xrelay > $@
+
+# Every object may include the skeleton (through kernel.h users); build it first.
+$(USR_OBJ) $(BUILD)/userspace/main.o: | $(BPF_SKEL)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
@@ -102,14 +131,18 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(TLIB_OBJ) $(LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+$(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(TLIB_OBJ) $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
 $(BUILD)/tests/e2e/%: $(BUILD)/tests/e2e/%.o $(TLIB_OBJ) $(LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 # libFuzzer needs clang; each harness is built with the modules it includes.
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
-	       -Iinclude -Iuserspace $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(USR_SRC)
+	       -Iinclude -Iuserspace -I$(BUILD)/bpf $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(USR_SRC) | $(BPF_SKEL)
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(USR_SRC) $(LDLIBS)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Runs the test suites: unit (cmocka), fuzz (short fixed runs), e2e (real daemon).
-# Usage: tests/run.sh [unit|fuzz|e2e]... (all three when none). Exit 1 when any test fails.
+# Runs the test suites: unit (cmocka), bpf (the XDP program on crafted packets), fuzz (short
+# fixed runs), e2e (real daemon). Usage: tests/run.sh [unit|bpf|fuzz|e2e]... (all when none). Exit 1 when any test fails.
 set -u
 cd "$(dirname "$0")/.."
 B=build
@@ -33,6 +33,14 @@ suite_unit() {
 	done
 }
 
+suite_bpf() {
+	for t in "$B"/tests/bpf/test_*; do
+		[ -x "$t" ] || continue
+		case $t in *.o | *.d) continue ;; esac
+		run_one "bpf/${t##*/}" "$t"
+	done
+}
+
 suite_fuzz() {
 	secs=${FUZZ_SECONDS:-10}
 	for f in "$B"/fuzz/fuzz_*; do
@@ -61,13 +69,14 @@ suite_e2e() {
 	done
 }
 
-[ $# -eq 0 ] && set -- unit fuzz e2e
+[ $# -eq 0 ] && set -- unit bpf fuzz e2e
 for s in "$@"; do
 	case $s in
 	unit) suite_unit ;;
+	bpf) suite_bpf ;;
 	fuzz) suite_fuzz ;;
 	e2e) suite_e2e ;;
-	*) echo "run.sh: unknown suite '$s' (unit, fuzz, e2e)" >&2; exit 2 ;;
+	*) echo "run.sh: unknown suite '$s' (unit, bpf, fuzz, e2e)" >&2; exit 2 ;;
 	esac
 done
 echo

@@ -151,22 +151,21 @@ static struct media *media_get(struct monologue *ml, unsigned int idx)
 	return ml->media[idx];
 }
 
-static struct media *peer_media(const struct media *m)
+struct media *media_peer(const struct media *m)
 {
 	const struct monologue *p = m->ml->peer;
 
 	return p && m->index - 1 < p->n_media ? p->media[m->index - 1] : NULL;
 }
 
-/* The stream that RTCP for this party goes out of. */
-static struct stream *rtcp_target(const struct media *m)
+struct stream *media_rtcp_target(const struct media *m)
 {
 	return m->rtcp_mux ? m->streams[COMP_RTP] : m->streams[COMP_RTCP];
 }
 
 static void media_push_cfg(struct media *m, bool relearn)
 {
-	struct media *p = peer_media(m);
+	struct media *p = media_peer(m);
 	bool relay = p && !p->rejected && !m->rejected && p->streams[COMP_RTP];
 
 	if (!m->streams[COMP_RTP])
@@ -176,25 +175,33 @@ static void media_push_cfg(struct media *m, bool relearn)
 			.flags = m->stream_flags,
 			.learn = m->learn >= 0 ? (enum learn_mode)m->learn : LEARN_HEURISTIC,
 			.relearn = relearn,
+			.gen = relearn ? ++m->gen[comp] : m->gen[comp],
 		};
 
 		if (!m->hold_any && !m->rejected)
 			sc.expected = comp == COMP_RTP || m->rtcp_mux ? m->sdp_rtp : m->sdp_rtcp;
 		if (relay) {
-			sc.sink = comp == COMP_RTP ? p->streams[COMP_RTP] : rtcp_target(p);
-			sc.sink_rtcp = rtcp_target(p);
+			sc.sink = comp == COMP_RTP ? p->streams[COMP_RTP] : media_rtcp_target(p);
+			sc.sink_rtcp = media_rtcp_target(p);
 		}
 		worker_stream_update(m->streams[comp], &sc);
 	}
+	/* Either side's entries depend on both sides' addresses. */
+	media_kernel_sync(m);
+	if (p)
+		media_kernel_sync(p);
 }
 
 /* The streams go back to their worker; a terminated call keeps pointing at them (for the
  * delete reply) until it is freed, which happens before they are reaped. */
 static void media_release_ports(struct media *m, bool forget)
 {
+	media_kernel_remove(m);
 	for (int comp = COMP_RTP; comp <= COMP_RTCP; comp++) {
-		if (m->streams[comp])
+		if (m->streams[comp] && !m->streams[comp]->removing) {
+			m->streams[comp]->removing = true;
 			worker_stream_remove(m->streams[comp]);
+		}
 		if (forget)
 			m->streams[comp] = NULL;
 	}
@@ -264,7 +271,7 @@ static int media_ports(struct media *m, const struct cfg_iface *ifc)
 	if (m->streams[COMP_RTP] && m->iface == ifc)
 		return 0;
 	if (m->streams[COMP_RTP]) {
-		struct media *p = peer_media(m);
+		struct media *p = media_peer(m);
 
 		m->rejected = true; /* the peer must stop sending into the old sockets first */
 		if (p)
@@ -409,49 +416,56 @@ static void ml_stop(struct monologue *ml, bool forget)
 		media_release_ports(ml->media[i], forget);
 }
 
-time_t call_last_packet(const struct call *c)
+void media_stats(struct media *m, int comp, struct endpoint *learned, struct stream_stats *st,
+		 bool refresh)
 {
+	stream_snapshot(m->streams[comp], learned, st);
+	media_kernel_stats(m, comp, st, refresh);
+}
+
+/* Every stream of the call, live or kept for the delete reply. */
+#define call_for_each_stream(c, m, comp)                                                      \
+	for (unsigned int i_ = 0; i_ < (c)->n_mls; i_++)                                       \
+		for (unsigned int j_ = 0; j_ < (c)->mls[i_]->n_media; j_++)                    \
+			for (int comp = 0; comp < 2; comp++)                                   \
+				if (((m) = (c)->mls[i_]->media[j_])->streams[comp])
+
+time_t call_last_packet(struct call *c, bool refresh)
+{
+	struct stream_stats st;
+	struct endpoint ep;
+	struct media *m;
 	time_t last = 0;
 
-	for (unsigned int i = 0; i < c->n_mls; i++)
-		for (unsigned int j = 0; j < c->mls[i]->n_media; j++)
-			for (int k = 0; k < 2; k++) {
-				struct stream *s = c->mls[i]->media[j]->streams[k];
-				time_t t;
-
-				if (!s)
-					continue;
-				t = (time_t)atomic_load_explicit(&s->last_packet,
-								 memory_order_relaxed);
-				if (t > last)
-					last = t;
-			}
+	call_for_each_stream(c, m, comp)
+	{
+		media_stats(m, comp, &ep, &st, refresh);
+		if (st.last_packet > last)
+			last = (time_t)st.last_packet;
+	}
 	return last;
 }
 
-static void call_sum(const struct call *c, struct stream_stats *out)
+static void call_sum(struct call *c, struct stream_stats *out, bool refresh)
 {
-	for (unsigned int i = 0; i < c->n_mls; i++)
-		for (unsigned int j = 0; j < c->mls[i]->n_media; j++)
-			for (int k = 0; k < 2; k++) {
-				struct stream *s = c->mls[i]->media[j]->streams[k];
-				struct stream_stats st;
-				struct endpoint ep;
+	struct stream_stats st;
+	struct endpoint ep;
+	struct media *m;
 
-				if (!s)
-					continue;
-				stream_snapshot(s, &ep, &st);
+	call_for_each_stream(c, m, comp)
+	{
+		media_stats(m, comp, &ep, &st, refresh);
 #define X(f, n) out->f += st.f;
-				XR_STREAM_COUNTERS(X)
+		XR_STREAM_COUNTERS(X)
 #undef X
-			}
+	}
 }
 
-void calls_sum(struct stream_stats *out)
+void calls_sum(struct stream_stats *out, bool kernel)
 {
 	*out = totals.ended;
-	for (const struct call *c = lhead; c; c = c->lnext)
-		call_sum(c, out);
+	for (struct call *c = lhead; c; c = c->lnext)
+		call_sum(c, out, kernel);
 }
 
 /* Unhashes the call, stops its media and queues it for freeing at the next tick. */
@@ -471,7 +485,7 @@ static void call_terminate(struct call *c, const char *why)
 		c->lnext->lprev = c->lprev;
 	else
 		ltail = c->lprev;
-	call_sum(c, &totals.ended);
+	call_sum(c, &totals.ended, true);
 	for (unsigned int i = 0; i < c->n_mls; i++)
 		c->mls[i]->peer = NULL;
 	for (unsigned int i = 0; i < c->n_mls; i++)
@@ -782,7 +796,7 @@ static void update_rates(void)
 	struct timespec ts;
 	double dt;
 
-	calls_sum(&cur);
+	calls_sum(&cur, false);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	dt = (double)(ts.tv_sec - prev_ts.tv_sec) + (double)(ts.tv_nsec - prev_ts.tv_nsec) / 1e9;
 	if (prev_ts.tv_sec && dt > 0) {
@@ -803,7 +817,7 @@ void calls_tick(time_t now)
 		call_free(c);
 	}
 	for (c = lhead; c; c = next) {
-		time_t last = call_last_packet(c);
+		time_t last = call_last_packet(c, false);
 		bool hold = call_on_hold(c);
 		unsigned int tmo = hold ? cfg->silent_timeout : cfg->timeout;
 
@@ -816,7 +830,9 @@ void calls_tick(time_t now)
 		} else if (cfg->final_timeout && now - c->created >= (time_t)cfg->final_timeout) {
 			totals.final_timeouts++;
 			call_terminate(c, "final timeout");
-		} else if (tmo && now - last >= (time_t)tmo) {
+		} else if (tmo && now - last >= (time_t)tmo &&
+			   now - call_last_packet(c, true) >= (time_t)tmo) {
+			/* The kernel's counters are read only for a call that looks idle. */
 			if (hold)
 				totals.silent_timeouts++;
 			else
@@ -825,7 +841,12 @@ void calls_tick(time_t now)
 		}
 	}
 	update_rates();
-	workers_reap(stream_reaped);
+	calls_poll();
+}
+
+void calls_poll(void)
+{
+	workers_poll(call_stream_latched, stream_reaped);
 }
 
 void calls_shutdown(void)

@@ -5,6 +5,7 @@
 #define XRELAY_CALL_H
 
 #include "config.h"
+#include "kernel.h"
 #include "sdp.h"
 #include "stream.h"
 
@@ -53,7 +54,29 @@ struct media {
 	struct endpoint sdp_rtp, sdp_rtcp; /* this party's addresses from its SDP */
 	unsigned int stream_flags;
 	int learn;
+	/* Per component: the kernel fast path's state for this stream (see call_kernel.c). */
+	uint32_t gen[2];		/* relearn generation last pushed to the worker */
+	bool in_kernel[2];		/* kfwd[] is installed */
+	struct kernel_fwd kfwd[2];
+	struct xr_entry_stats kbase[2]; /* counters of this stream's earlier, removed entries */
+	struct xr_entry_stats kcur[2];	/* the installed entry's counters, as last read */
 };
+
+/* The peer party's media at the same index, NULL when none. */
+struct media *media_peer(const struct media *m);
+/* The stream that RTCP for this party goes out of: RTP when it muxes. */
+struct stream *media_rtcp_target(const struct media *m);
+
+/* call_kernel.c: which streams the kernel forwards. */
+/* Installs, updates or removes m's kernel entries to match what both sides learned. */
+void media_kernel_sync(struct media *m);
+/* Removes m's kernel entries, keeping their counters in kbase. */
+void media_kernel_remove(struct media *m);
+/* Adds the kernel's counters of m's stream comp (removed and current entries) to st; with
+ * refresh, reads the current entry (a syscall) else uses what was read last. */
+void media_kernel_stats(struct media *m, int comp, struct stream_stats *st, bool refresh);
+/* The worker said s latched onto a peer. */
+void call_stream_latched(struct stream *s);
 
 struct monologue {
 	struct call *call;
@@ -114,9 +137,16 @@ const struct call_totals *calls_totals(void);
 const struct port_pool *calls_ports(void);
 /* Timeouts, delayed deletes, reaping of removed streams; once a second. */
 void calls_tick(time_t now);
-/* Counters of every stream, live and ended (last_packet unused). */
-void calls_sum(struct stream_stats *out);
-/* The latest packet time of any stream of the call (unix s, 0 = never). */
-time_t call_last_packet(const struct call *c);
+/* Counters of every stream, live and ended (last_packet unused); with kernel, the kernel's
+ * per-entry counters are read (a syscall each) rather than taken as last read. */
+void calls_sum(struct stream_stats *out, bool kernel);
+/* The latest packet time of any stream of the call (unix s, 0 = never), userspace or kernel
+ * (refresh: read the kernel's counters now). */
+time_t call_last_packet(struct call *c, bool refresh);
+/* A stream's learned address and counters, userspace and kernel together. */
+void media_stats(struct media *m, int comp, struct endpoint *learned, struct stream_stats *st,
+		 bool refresh);
+/* Handles what the workers reported: latched streams, removed streams. */
+void calls_poll(void);
 
 #endif

@@ -27,9 +27,12 @@ static void add_counters(struct barena *a, struct bnode *d, const struct stream_
 #undef X
 }
 
-static struct bnode *stream_report(struct barena *a, const struct media *m, struct stream *s,
+static struct bnode *stream_report(struct barena *a, struct media *m, int comp,
 				   struct stream_stats *sum)
 {
+	struct stream *s = m->streams[comp];
+	struct stream_stats kst = {0};
+	struct bnode *kd;
 	struct bnode *d = bn_dict(a), *flags = bn_list(a), *stats = bn_dict(a);
 	struct endpoint learned;
 	struct stream_stats st;
@@ -38,7 +41,8 @@ static struct bnode *stream_report(struct barena *a, const struct media *m, stru
 
 	if (!d || !flags || !stats)
 		return NULL;
-	stream_snapshot(s, &learned, &st);
+	media_stats(m, comp, &learned, &st, true);
+	media_kernel_stats(m, comp, &kst, false);
 	bn_dict_add_str(a, d, "local address", ep_ip_str(&s->local, ip, sizeof(ip)));
 	bn_dict_add_int(a, d, "local port", ep_port(&s->local));
 	bn_dict_add_str(a, d, "family", ep_family(&s->local) == AF_INET6 ? "IPv6" : "IPv4");
@@ -59,13 +63,19 @@ static struct bnode *stream_report(struct barena *a, const struct media *m, stru
 	bn_dict_add(a, d, "flags", flags);
 	add_counters(a, stats, &st);
 	bn_dict_add(a, d, "stats", stats);
+	/* xrelay's own: which path carries the stream now, and what the kernel forwarded. */
+	bn_dict_add_str(a, d, "path", m->in_kernel[comp] ? "kernel" : "userspace");
+	kd = bn_dict(a);
+	bn_dict_add_int(a, kd, "packets", (long long)kst.packets);
+	bn_dict_add_int(a, kd, "bytes", (long long)kst.bytes);
+	bn_dict_add(a, d, "kernel stats", kd);
 #define X(f, n) sum->f += st.f;
 	XR_STREAM_COUNTERS(X)
 #undef X
 	return d;
 }
 
-static struct bnode *media_report(struct barena *a, const struct media *m,
+static struct bnode *media_report(struct barena *a, struct media *m,
 				  struct stream_stats sums[2])
 {
 	struct bnode *d = bn_dict(a), *streams = bn_list(a), *flags = bn_list(a);
@@ -77,7 +87,7 @@ static struct bnode *media_report(struct barena *a, const struct media *m,
 	bn_dict_add_str(a, d, "protocol", m->proto);
 	for (int comp = COMP_RTP; comp <= COMP_RTCP; comp++)
 		if (m->streams[comp])
-			bn_list_append(streams, stream_report(a, m, m->streams[comp], &sums[comp]));
+			bn_list_append(streams, stream_report(a, m, comp, &sums[comp]));
 	bn_dict_add(a, d, "streams", streams);
 	if (m->rtcp_mux)
 		bn_list_append(flags, bn_str(a, "RTCP-mux"));

@@ -32,6 +32,8 @@ enum {
 	O_NUM_THREADS,
 	O_CONFIG_FILE,
 	O_CONFIG_SECTION,
+	O_XDP,
+	O_TABLE,
 };
 
 struct opt_def {
@@ -62,6 +64,9 @@ static const struct opt_def opts[] = {
 	{"port-quarantine", O_PORT_QUARANTINE, "SECS", false,
 	 "leave a freed port unused this long (default 10)"},
 	{"num-threads", O_NUM_THREADS, "INT", false, "media worker threads (default: online CPUs)"},
+	{"xdp", O_XDP, "MODE", false,
+	 "kernel fast path: native (default; generic where native fails), generic, off"},
+	{"table", O_TABLE, "INT", false, "rtpengine's kernel table: -1 means --xdp=off"},
 	{"foreground", 'f', NULL, false, "do not fork to the background"},
 	{"pidfile", 'p', "FILE", false, "write the process id to this file"},
 	{"log-level", 'L', "LEVEL", false,
@@ -134,6 +139,7 @@ static void set_defaults(struct config *cfg)
 	cfg->final_timeout = 0;
 	cfg->delete_delay = 30;
 	cfg->port_quarantine = 10;
+	cfg->xdp = XDP_MODE_NATIVE;
 	cfg->num_threads = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (int)cpus;
 	cfg->log_level = LOG_INFO;
 	snprintf(cfg->config_section, sizeof(cfg->config_section), "xrelay");
@@ -314,6 +320,23 @@ static int apply(struct loader *ld, const struct opt_def *o, char *val)
 		if (!rc)
 			cfg->num_threads = (int)v;
 		return rc;
+	case O_XDP:
+		if (!strcmp(val, "native"))
+			cfg->xdp = XDP_MODE_NATIVE;
+		else if (!strcmp(val, "generic"))
+			cfg->xdp = XDP_MODE_GENERIC;
+		else if (!strcmp(val, "off"))
+			cfg->xdp = XDP_MODE_OFF;
+		else
+			return fail(ld, o, "'%s' is not native, generic or off", val);
+		return 0;
+	case O_TABLE:
+		/* rtpengine's kernel module table: a negative one means no kernel forwarding. */
+		if (!strcmp(val, "-1")) {
+			cfg->xdp = XDP_MODE_OFF;
+			return 0;
+		}
+		return set_uint(ld, o, val, 0, 65535, &v);
 	case 'f':
 		return set_flag(ld, o, val, &cfg->foreground);
 	case 'E':

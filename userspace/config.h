@@ -21,6 +21,9 @@ struct cfg_iface {
 	struct endpoint advertised; /* equals local when no !ADVERTISED_IP */
 };
 
+/* --xdp: how the XDP fast path is attached to the media interfaces. */
+enum xdp_mode { XDP_MODE_OFF = 0, XDP_MODE_NATIVE, XDP_MODE_GENERIC };
+
 struct config {
 	struct cfg_iface ifaces[CONFIG_MAX_IFACES];
 	int n_ifaces;		     /* at least 1 after config_load: 127.0.0.1 by default */
@@ -32,7 +35,8 @@ struct config {
 	unsigned int final_timeout;  /* s after which any call ends; 0 = never (default) */
 	unsigned int delete_delay;   /* s between delete and removal; default 30 */
 	unsigned int port_quarantine; /* s before a freed port is reused; default 10 */
-	int num_threads;	      /* media workers; default: online CPUs */
+	int num_threads;
+	enum xdp_mode xdp; /* default native, falling back to generic */	      /* media workers; default: online CPUs */
 	bool foreground;
 	bool log_stderr;
 	int log_level; /* syslog level; default LOG_INFO */

@@ -3,6 +3,7 @@
  * the timers in one epoll loop; media workers relay the packets. */
 #include "call.h"
 #include "config.h"
+#include "kernel.h"
 #include "log.h"
 #include "ng_cmd.h"
 #include "ng_server.h"
@@ -41,7 +42,7 @@ static int run(const struct config *cfg)
 	struct itimerspec tick = {.it_interval = {1, 0}, .it_value = {1, 0}};
 	char addr[EP_STRLEN];
 	sigset_t sigs;
-	int ep = -1, ng = -1, tfd = -1, sfd = -1, ret;
+	int ep = -1, ng = -1, tfd = -1, sfd = -1, evfd, ret;
 
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -67,11 +68,13 @@ static int run(const struct config *cfg)
 			ep_str(&cfg->listen_ng, addr, sizeof(addr)), strerror(-ret));
 		goto out;
 	}
+	kernel_start(cfg);
+	evfd = workers_event_fd();
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (ep < 0 || tfd < 0 || sfd < 0 || timerfd_settime(tfd, 0, &tick, NULL) ||
-	    add_fd(ep, ng) || add_fd(ep, tfd) || add_fd(ep, sfd)) {
+	    add_fd(ep, ng) || add_fd(ep, tfd) || add_fd(ep, sfd) || add_fd(ep, evfd)) {
 		ret = -errno;
 		log_err("cannot set up the control loop: %s", strerror(errno));
 		goto out;
@@ -101,6 +104,8 @@ static int run(const struct config *cfg)
 
 			if (fd == ng) {
 				ng_server_readable(ng);
+			} else if (fd == evfd) {
+				calls_poll();
 			} else if (fd == tfd) {
 				uint64_t exp;
 				time_t now = time(NULL);
@@ -123,6 +128,7 @@ static int run(const struct config *cfg)
 	}
 out:
 	calls_shutdown();
+	kernel_close(false);
 	if (ng >= 0)
 		ng_server_close(ng);
 	if (ep >= 0)

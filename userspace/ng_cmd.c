@@ -4,6 +4,7 @@
 #include "ng_cmd.h"
 
 #include "call_report.h"
+#include "kernel.h"
 #include "log.h"
 #include "ng_opts.h"
 #include "ports.h"
@@ -103,6 +104,34 @@ static const char *cmd_list(struct barena *a, const struct bnode *req, struct bn
 	return NULL;
 }
 
+/* xrelay's own: the XDP fast path's mode, table fill and counters. */
+static struct bnode *kernel_report(struct barena *a)
+{
+	struct bnode *k = bn_dict(a), *ctr = bn_dict(a), *ifs = bn_list(a);
+	struct kernel_iface ki[16];
+	uint64_t c[XR_C_MAX];
+	enum xdp_mode mode = XDP_MODE_OFF;
+	int n = kernel_ifaces(ki, 16);
+
+	for (int i = 0; i < n; i++) {
+		struct bnode *d = bn_dict(a);
+
+		bn_dict_add_str(a, d, "name", ki[i].name);
+		bn_dict_add_str(a, d, "xdp", xdp_mode_name(ki[i].mode));
+		bn_list_append(ifs, d);
+		if (mode != XDP_MODE_GENERIC)
+			mode = ki[i].mode; /* generic anywhere is what an operator must see */
+	}
+	bn_dict_add_str(a, k, "xdp", xdp_mode_name(mode));
+	bn_dict_add(a, k, "interfaces", ifs);
+	bn_dict_add_int(a, k, "entries", kernel_fwd_count());
+	kernel_counters(c);
+	for (int i = 0; i < XR_C_MAX; i++)
+		bn_dict_add_int(a, ctr, kernel_counter_name((enum xr_counter)i), (long long)c[i]);
+	bn_dict_add(a, k, "counters", ctr);
+	return k;
+}
+
 static const char *cmd_statistics(struct barena *a, const struct bnode *req, struct bnode *reply)
 {
 	const struct call_totals *t = calls_totals();
@@ -114,7 +143,7 @@ static const char *cmd_statistics(struct barena *a, const struct bnode *req, str
 
 	if (!st || !cur || !tot)
 		return "Out of memory";
-	calls_sum(&sum);
+	calls_sum(&sum, true);
 	bn_dict_add_int(a, cur, "sessionsown", (long long)calls_count());
 	bn_dict_add_int(a, cur, "sessionsforeign", 0);
 	bn_dict_add_int(a, cur, "sessionstotal", (long long)calls_count());
@@ -141,6 +170,7 @@ static const char *cmd_statistics(struct barena *a, const struct bnode *req, str
 	bn_dict_add(a, tot, "avgcallduration",
 		    bn_strf(a, "%.6f", ended ? (double)t->duration_sum_s / (double)ended : 0.0));
 	bn_dict_add(a, st, "totalstatistics", tot);
+	bn_dict_add(a, st, "kernel", kernel_report(a));
 	bn_dict_add_str(a, reply, "result", "ok");
 	bn_dict_add(a, reply, "statistics", st);
 	return NULL;

@@ -11,18 +11,27 @@ static void publish_learned(struct stream *s)
 	atomic_store_explicit(&s->pub_seq, seq + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 	s->pub_learned = s->latched ? s->learned : (struct endpoint){0};
+	s->pub_gen = s->cfg.gen;
 	atomic_store_explicit(&s->pub_seq, seq + 2, memory_order_release);
 }
 
-void stream_snapshot(struct stream *s, struct endpoint *learned, struct stream_stats *st)
+uint32_t stream_learned(struct stream *s, struct endpoint *learned)
 {
 	unsigned int seq;
+	uint32_t gen;
 
 	do {
 		seq = atomic_load_explicit(&s->pub_seq, memory_order_acquire);
 		*learned = s->pub_learned;
+		gen = s->pub_gen;
 		atomic_thread_fence(memory_order_acquire);
 	} while ((seq & 1) || seq != atomic_load_explicit(&s->pub_seq, memory_order_relaxed));
+	return gen;
+}
+
+void stream_snapshot(struct stream *s, struct endpoint *learned, struct stream_stats *st)
+{
+	stream_learned(s, learned);
 #define X(f, n) st->f = atomic_load_explicit(&s->f, memory_order_relaxed);
 	XR_STREAM_COUNTERS(X)
 #undef X
@@ -40,7 +49,23 @@ static void latch(struct stream *s, const struct endpoint *src)
 {
 	s->learned = *src;
 	s->latched = true;
+	s->latch_event = true;
 	publish_learned(s);
+}
+
+static void forget(struct stream *s)
+{
+	s->cfg.relearn = false;
+	s->latched = false;
+	s->first_seen = 0;
+	publish_learned(s);
+}
+
+void stream_set_cfg(struct stream *s, const struct stream_cfg *cfg)
+{
+	s->cfg = *cfg;
+	if (s->cfg.relearn)
+		forget(s);
 }
 
 bool stream_accept_source(struct stream *s, const struct endpoint *src, time_t now)
@@ -48,12 +73,8 @@ bool stream_accept_source(struct stream *s, const struct endpoint *src, time_t n
 	const struct stream_cfg *cfg = &s->cfg;
 	bool in_window;
 
-	if (s->cfg.relearn) {
-		s->cfg.relearn = false;
-		s->latched = false;
-		s->first_seen = 0;
-		publish_learned(s);
-	}
+	if (s->cfg.relearn)
+		forget(s);
 	if (s->latched && ep_eq(&s->learned, src))
 		return true;
 	if (!s->first_seen)

@@ -32,6 +32,7 @@ struct stream_cfg {
 	unsigned int flags;	  /* STREAM_F_* */
 	enum learn_mode learn;
 	bool relearn;		  /* forget the learned address (new SDP endpoint) */
+	uint32_t gen;		  /* bumped with each relearn: tells old latches from new */
 	struct stream *sink;	  /* where RTP received here goes out; NULL: dropped */
 	struct stream *sink_rtcp; /* where RTCP received here goes: every socket demultiplexes */
 };
@@ -48,11 +49,13 @@ struct stream {
 	enum stream_component component;
 	struct worker *worker;
 	void *owner; /* the media (control thread's model) */
+	bool removing; /* control thread only: REMOVE posted, events about it are stale */
 
 	/* Worker-owned. */
 	struct stream_cfg cfg;
 	struct endpoint learned;
 	bool latched;
+	bool latch_event;  /* latched since the worker last told the control thread */
 	time_t first_seen; /* monotonic s of the first packet since (re)learning */
 
 	/* Published by the worker, read by anyone: counters are relaxed atomics, the learned
@@ -63,10 +66,15 @@ struct stream {
 	_Atomic int64_t last_packet;
 	_Atomic unsigned int pub_seq;
 	struct endpoint pub_learned;
+	uint32_t pub_gen; /* cfg.gen when it latched */
 };
 
 /* A consistent copy of the learned address (unset when none) and the counters. */
 void stream_snapshot(struct stream *s, struct endpoint *learned, struct stream_stats *st);
+/* The learned address (unset when none) and the cfg generation it was learned under. */
+uint32_t stream_learned(struct stream *s, struct endpoint *learned);
+/* Worker: takes a new cfg; a relearn forgets the learned address at once. */
+void stream_set_cfg(struct stream *s, const struct stream_cfg *cfg);
 /* Where packets for this stream's peer go: the learned address, else the SDP one. */
 const struct endpoint *stream_dest(const struct stream *s);
 /* Decides whether a packet from src is accepted, learning as cfg says. Worker only. */

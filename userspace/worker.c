@@ -42,6 +42,8 @@ struct worker {
 	size_t n_queue, cap_queue;
 	struct stream **removed;
 	size_t n_removed, cap_removed;
+	struct stream **latched; /* latched onto a new peer: the kernel may take over */
+	size_t n_latched, cap_latched;
 	/* Removed during the current epoll batch: published only after it, since a later
 	 * event of the same batch may still name the stream. Worker thread only. */
 	struct stream **closing;
@@ -56,6 +58,7 @@ struct worker {
 
 static struct worker *workers;
 static int n_workers;
+static int event_fd = -1; /* workers -> control thread */
 static unsigned int next_worker;
 
 static time_t mono_now(void)
@@ -135,6 +138,14 @@ static void add_closing(struct worker *w, struct stream *s)
 		log_err("worker %d: out of memory, stream leaked", w->id);
 }
 
+static void wake_control(void)
+{
+	uint64_t one = 1;
+
+	if (write(event_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn_rl("cannot wake the control thread: %s", strerror(errno));
+}
+
 static void publish_closed(struct worker *w)
 {
 	if (!w->n_closing)
@@ -145,24 +156,53 @@ static void publish_closed(struct worker *w)
 			log_err("worker %d: out of memory, stream leaked", w->id);
 	pthread_mutex_unlock(&w->lock);
 	w->n_closing = 0;
+	wake_control();
 }
 
-void workers_reap(void (*done)(struct stream *s))
+static void publish_latched(struct worker *w, struct stream *s)
 {
+	bool ok;
+
+	s->latch_event = false;
+	pthread_mutex_lock(&w->lock);
+	ok = push(&w->latched, &w->n_latched, &w->cap_latched, s);
+	pthread_mutex_unlock(&w->lock);
+	if (ok)
+		wake_control();
+}
+
+int workers_event_fd(void)
+{
+	return event_fd;
+}
+
+void workers_poll(void (*latched)(struct stream *s), void (*done)(struct stream *s))
+{
+	uint64_t cnt;
+
+	if (read(event_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		log_warn_rl("workers: eventfd read: %s", strerror(errno));
 	for (int i = 0; i < n_workers; i++) {
 		struct worker *w = &workers[i];
-		struct stream **list;
-		size_t n;
+		struct stream **rem, **lat;
+		size_t n_rem, n_lat;
 
+		/* Both lists at once: a stream reaped here can have no later latch event. */
 		pthread_mutex_lock(&w->lock);
-		list = w->removed;
-		n = w->n_removed;
-		w->removed = NULL;
-		w->n_removed = w->cap_removed = 0;
+		rem = w->removed;
+		n_rem = w->n_removed;
+		lat = w->latched;
+		n_lat = w->n_latched;
+		w->removed = w->latched = NULL;
+		w->n_removed = w->cap_removed = w->n_latched = w->cap_latched = 0;
 		pthread_mutex_unlock(&w->lock);
-		for (size_t j = 0; j < n; j++)
-			done(list[j]);
-		free(list);
+		for (size_t j = 0; j < n_lat; j++)
+			if (latched && !lat[j]->removing)
+				latched(lat[j]);
+		for (size_t j = 0; j < n_rem; j++)
+			done(rem[j]);
+		free(lat);
+		free(rem);
 	}
 }
 
@@ -187,13 +227,13 @@ static void handle_msgs(struct worker *w)
 
 		switch (q[i].type) {
 		case MSG_ADD:
-			s->cfg = q[i].cfg;
+			stream_set_cfg(s, &q[i].cfg);
 			if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, s->fd, &ev))
 				log_err("worker %d: cannot poll fd %d: %s", w->id, s->fd,
 					strerror(errno));
 			break;
 		case MSG_UPDATE:
-			s->cfg = q[i].cfg;
+			stream_set_cfg(s, &q[i].cfg);
 			break;
 		case MSG_REMOVE:
 			epoll_ctl(w->epfd, EPOLL_CTL_DEL, s->fd, NULL);
@@ -302,6 +342,8 @@ static void stream_readable(struct worker *w, struct stream *s)
 		account(s, &packets, &bytes, now);
 		if (n_tx)
 			flush(w, s, out_sink, n_tx);
+		if (s->latch_event)
+			publish_latched(w, s);
 		if (n < BATCH)
 			return;
 	}
@@ -346,8 +388,9 @@ static void pin(struct worker *w)
 
 int workers_start(int n)
 {
+	event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	workers = calloc((size_t)n, sizeof(*workers));
-	if (!workers)
+	if (!workers || event_fd < 0)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
 		struct worker *w = &workers[i];
@@ -397,7 +440,7 @@ void workers_stop(void (*done)(struct stream *s))
 		pthread_join(w->thread, NULL);
 	}
 	if (done)
-		workers_reap(done);
+		workers_poll(NULL, done);
 	for (int i = 0; i < n_workers; i++) {
 		struct worker *w = &workers[i];
 
@@ -406,10 +449,13 @@ void workers_stop(void (*done)(struct stream *s))
 		free(w->queue);
 		free(w->removed);
 		free(w->closing);
+		free(w->latched);
 	}
 	free(workers);
 	workers = NULL;
 	n_workers = 0;
+	close(event_fd);
+	event_fd = -1;
 }
 
 int workers_count(void)

@@ -24,7 +24,10 @@ int worker_stream_update(struct stream *s, const struct stream_cfg *cfg);
 /* The worker stops polling s and closes s->fd; s comes back through worker_reap. Any stream
  * whose sink is s must have been updated before. */
 int worker_stream_remove(struct stream *s);
-/* Hands every removed stream to done(); called by the control thread. */
-void workers_reap(void (*done)(struct stream *s));
+/* Becomes readable when a worker has something for the control thread. */
+int workers_event_fd(void);
+/* Called by the control thread: hands every stream that latched onto a (new) peer to
+ * latched(), then every removed stream to done(). */
+void workers_poll(void (*latched)(struct stream *s), void (*done)(struct stream *s));
 
 #endif

@@ -60,7 +60,6 @@ struct xr_fwd_entry {
 	__u32 flags;	 /* XR_F_* */
 	__u32 stats_idx; /* slot in XR_MAP_STATS */
 	__u32 pt_allow[4]; /* bit n set: RTP payload type n is forwarded; others are punted */
-	__u32 pad1;
 };
 _Static_assert(sizeof(struct xr_fwd_entry) == 80, "xr_fwd_entry size");
 

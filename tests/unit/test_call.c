@@ -666,9 +666,13 @@ static void test_reoffer_keeps_ports(void **state)
 	sdp_free(&s);
 	free(out);
 	sync_worker();
-	assert_true(xs[COMP_RTP]->cfg.relearn);
-	assert_true(xs[COMP_RTCP]->cfg.relearn);
-	assert_false(ys[COMP_RTP]->cfg.relearn);
+	/* The worker took the relearn at once: a new generation, nothing learned under it. */
+	assert_int_equal(mx->gen[COMP_RTP], 1);
+	assert_int_equal(mx->gen[COMP_RTCP], 1);
+	assert_int_equal(xs[COMP_RTP]->cfg.gen, 1);
+	assert_int_equal(xs[COMP_RTCP]->cfg.gen, 1);
+	assert_false(xs[COMP_RTP]->latched);
+	assert_int_equal(ys[COMP_RTP]->cfg.gen, 0);
 	assert_wiring(mx, my);
 	assert_wiring(my, mx);
 	assert_int_equal(calls_ports()->used, 2);

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Which streams the kernel forwards: a stream goes to the XDP fast path once its party and the
+ * other party have both been learned (or need no learning), nothing transforms its packets and
+ * both relay sockets sit on interfaces the program is attached to. Control thread only. */
+#include "call.h"
+
+#include "log.h"
+
+#include <string.h>
+
+/* The stream that packets arriving at m's stream comp leave from. */
+static struct stream *sink_of(struct media *m, struct media *p, int comp)
+{
+	return comp == COMP_RTP ? p->streams[COMP_RTP] : media_rtcp_target(p);
+}
+
+/* A stream's peer address as the kernel may use it: learned under the current generation,
+ * or the SDP's when the stream does not learn. */
+static bool known_peer(struct media *m, int comp, struct endpoint *out)
+{
+	struct stream *s = m->streams[comp];
+	bool fixed = (m->stream_flags & STREAM_F_ASYMMETRIC) || m->learn == LEARN_OFF;
+
+	if (fixed) {
+		*out = comp == COMP_RTP || m->rtcp_mux ? m->sdp_rtp : m->sdp_rtcp;
+		return ep_is_set(out) && !ep_is_any(out);
+	}
+	return stream_learned(s, out) == m->gen[comp] && ep_is_set(out);
+}
+
+/* What the kernel should do for m's stream comp; false: nothing (userspace relays it). */
+static bool wanted(struct media *m, int comp, struct kernel_fwd *f)
+{
+	struct media *p = media_peer(m);
+	struct stream *s = m->streams[comp], *sink;
+	struct endpoint src, dst;
+	int pcomp;
+
+	if (!kernel_is_open() || !p || m->rejected || p->rejected || !s || !p->streams[COMP_RTP])
+		return false;
+	sink = sink_of(m, p, comp);
+	pcomp = sink == p->streams[COMP_RTP] ? COMP_RTP : COMP_RTCP;
+	if (m->hold_any || p->hold_any || !known_peer(m, comp, &src) ||
+	    !known_peer(p, pcomp, &dst))
+		return false;
+	if (kernel_mode_for(&s->local) == XDP_MODE_OFF ||
+	    kernel_mode_for(&sink->local) == XDP_MODE_OFF)
+		return false;
+	memset(f, 0, sizeof(*f));
+	f->local = s->local;
+	f->new_src = sink->local;
+	f->new_dst = dst;
+	if ((m->stream_flags & STREAM_F_ASYMMETRIC) || m->learn == LEARN_OFF)
+		f->flags |= XR_F_ANY_SOURCE;
+	else
+		f->peer = src;
+	if (m->stream_flags & STREAM_F_STRICT_SOURCE)
+		f->flags |= XR_F_STRICT_SOURCE;
+	if (comp == COMP_RTP) {
+		f->flags |= XR_F_RTP;
+		/* RTCP on a muxed socket goes where RTP goes only when the peer muxes too; else
+		 * the worker demultiplexes it. */
+		if (media_rtcp_target(p) == sink)
+			f->flags |= XR_F_RTCP;
+	} else {
+		f->flags |= XR_F_RTCP;
+	}
+	return true;
+}
+
+static bool same_fwd(const struct kernel_fwd *a, const struct kernel_fwd *b)
+{
+	return ep_eq(&a->local, &b->local) && ep_eq(&a->peer, &b->peer) &&
+	       ep_eq(&a->new_src, &b->new_src) && ep_eq(&a->new_dst, &b->new_dst) &&
+	       a->flags == b->flags;
+}
+
+static void add_kstats(struct xr_entry_stats *base, const struct xr_entry_stats *add)
+{
+	base->packets += add->packets;
+	base->bytes += add->bytes;
+	if (add->last_ns > base->last_ns)
+		base->last_ns = add->last_ns;
+}
+
+static void remove_one(struct media *m, int comp)
+{
+	struct xr_entry_stats last = {0};
+	char addr[EP_STRLEN];
+
+	if (!m->in_kernel[comp])
+		return;
+	if (kernel_fwd_remove(&m->kfwd[comp].local, &last))
+		log_warn("[%s] kernel entry for %s was already gone", m->ml->call->call_id,
+			 ep_str(&m->kfwd[comp].local, addr, sizeof(addr)));
+	add_kstats(&m->kbase[comp], &last);
+	memset(&m->kcur[comp], 0, sizeof(m->kcur[comp]));
+	m->in_kernel[comp] = false;
+	log_debug("[%s] %s back to userspace", m->ml->call->call_id,
+		  ep_str(&m->kfwd[comp].local, addr, sizeof(addr)));
+}
+
+void media_kernel_sync(struct media *m)
+{
+	char addr[EP_STRLEN], dst[EP_STRLEN];
+
+	for (int comp = COMP_RTP; comp <= COMP_RTCP; comp++) {
+		struct kernel_fwd f;
+		int ret;
+
+		if (!wanted(m, comp, &f)) {
+			remove_one(m, comp);
+			continue;
+		}
+		if (m->in_kernel[comp] && same_fwd(&f, &m->kfwd[comp]))
+			continue;
+		ret = kernel_fwd_install(&f);
+		if (ret) {
+			/* Userspace carries on; the table may have room later. */
+			log_warn("[%s] couldn't install stream %s in the kernel: %s",
+				 m->ml->call->call_id, ep_str(&f.local, addr, sizeof(addr)),
+				 strerror(-ret));
+			remove_one(m, comp);
+			continue;
+		}
+		m->kfwd[comp] = f;
+		m->kfwd[comp].pt_allow = NULL;
+		m->in_kernel[comp] = true;
+		log_debug("[%s] %s forwarded by the kernel to %s", m->ml->call->call_id,
+			  ep_str(&f.local, addr, sizeof(addr)), ep_str(&f.new_dst, dst, sizeof(dst)));
+	}
+}
+
+void media_kernel_remove(struct media *m)
+{
+	remove_one(m, COMP_RTP);
+	remove_one(m, COMP_RTCP);
+}
+
+void media_kernel_stats(struct media *m, int comp, struct stream_stats *st, bool refresh)
+{
+	struct xr_entry_stats sum = m->kbase[comp];
+	int64_t last;
+
+	if (m->in_kernel[comp]) {
+		if (refresh)
+			kernel_fwd_stats(&m->kfwd[comp].local, &m->kcur[comp]);
+		add_kstats(&sum, &m->kcur[comp]);
+	}
+	st->packets += sum.packets;
+	st->bytes += sum.bytes;
+	last = kernel_ns_to_unix(sum.last_ns);
+	if (last > st->last_packet)
+		st->last_packet = last;
+}
+
+void call_stream_latched(struct stream *s)
+{
+	struct media *m = s->owner;
+	struct media *p = media_peer(m);
+
+	media_kernel_sync(m);
+	if (p)
+		media_kernel_sync(p);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The kernel programmer: loads the XDP fast path, pins and reuses its maps, attaches it to the
+ * media interfaces, and is the only module that writes the BPF maps. */
+#ifndef XRELAY_KERNEL_H
+#define XRELAY_KERNEL_H
+
+#include "addr.h"
+#include "config.h"
+#include "xrelay/abi.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+const char *xdp_mode_name(enum xdp_mode m);
+
+/* Loads the program and its maps. The maps are pinned under pin_root (XR_PIN_ROOT normally;
+ * tests give a private one); maps already pinned there are reused when their ABI version
+ * matches, and replaced otherwise. 0 or -errno (logged once). */
+int kernel_open(const char *pin_root);
+/* Detaches from every interface, closes the program; the pinned maps stay (forwarding
+ * survives a restart) unless unpin is set. */
+void kernel_close(bool unpin);
+bool kernel_is_open(void);
+/* The program's fd, for bpf_prog_test_run in the tests. */
+int kernel_prog_fd(void);
+
+/* Attaches to ifindex in want mode; with XDP_MODE_NATIVE it falls back to generic mode and
+ * says so. The mode it got is returned in *got. 0 or -errno. */
+int kernel_attach(int ifindex, enum xdp_mode want, enum xdp_mode *got);
+/* Finds the interfaces that carry the configured media addresses (libnl3); when any is not
+ * loopback, loads the program (pinned under XR_PIN_ROOT) and attaches it there in cfg->xdp
+ * mode. Failing that, says why: every call still works in userspace. */
+void kernel_start(const struct config *cfg);
+/* The mode the program is attached in on the interface that carries addr (OFF when none). */
+enum xdp_mode kernel_mode_for(const struct endpoint *addr);
+/* Interfaces attached: fills up to max entries, returns how many. */
+struct kernel_iface {
+	int ifindex;
+	char name[16];
+	enum xdp_mode mode;
+};
+int kernel_ifaces(struct kernel_iface *out, int max);
+
+/* A forwarding entry: packets arriving at local (the relay's address:port) from peer are sent
+ * from new_src to new_dst. peer unset (family 0) with XR_F_ANY_SOURCE accepts any source.
+ * pt_allow NULL allows every payload type. Installing over an existing entry for local updates
+ * it in place and keeps its counters. 0 or -errno (-ENOSPC when the table is full). */
+struct kernel_fwd {
+	struct endpoint local;
+	struct endpoint peer;
+	struct endpoint new_src;
+	struct endpoint new_dst;
+	uint32_t flags; /* XR_F_* */
+	const uint32_t *pt_allow;
+};
+int kernel_fwd_install(const struct kernel_fwd *f);
+/* Removes the entry for local; its counters are returned in *last (may be NULL) first. */
+int kernel_fwd_remove(const struct endpoint *local, struct xr_entry_stats *last);
+/* The entry's counters summed over the CPUs (last_ns, last_ssrc, last_seq: the latest). */
+int kernel_fwd_stats(const struct endpoint *local, struct xr_entry_stats *sum);
+unsigned int kernel_fwd_count(void);
+
+/* The global counters summed over the CPUs, indexed by enum xr_counter. */
+int kernel_counters(uint64_t out[XR_C_MAX]);
+/* "tx", "no_entry", ... */
+const char *kernel_counter_name(enum xr_counter c);
+
+/* Converts between CLOCK_MONOTONIC nanoseconds (the program's clock) and unix seconds. */
+int64_t kernel_ns_to_unix(uint64_t ns);
+
+#endif
