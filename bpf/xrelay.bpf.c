@@ -1,11 +1,84 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The XDP fast path (placeholder until the forwarding logic lands): passes everything. */
+/* The XDP fast path: forwards latched plain RTP/RTCP between relay sockets in the kernel, and
+ * passes everything else, unmodified, to the daemon. docs/xdp.md describes every verdict. */
 #include "maps.h"
+#include "lib/check.h"
+#include "lib/count.h"
+#include "lib/fib.h"
+#include "lib/parse.h"
+#include "lib/rewrite.h"
+
+/* Knobs, set through the skeleton's rodata before load. */
+/* The TTL / hop limit of forwarded packets: the relay sends a fresh packet, it is no router. */
+const volatile __u8 xr_ttl = 64;
+/* The interface bpf_fib_lookup looks up from, which needs IP forwarding on: 1, loopback (the
+ * daemon enables net.ipv{4,6}.conf.lo.forwarding), or 0, the ingress interface. */
+const volatile __u32 xr_fib_ifindex = 1;
+
+static __always_inline int xr_lookup(const struct xr_pkt *pkt, struct xr_fwd_entry **entry)
+{
+	struct xr_fwd_key key = {};
+	struct xr_fwd_entry *e;
+
+	key.port = pkt->udp->dest;
+	key.family = pkt->family;
+	if (pkt->family == XR_AF_INET)
+		key.addr[0] = pkt->ip4->daddr;
+	else
+		__builtin_memcpy(key.addr, pkt->ip6->daddr, sizeof(key.addr));
+	e = bpf_map_lookup_elem(&xr_fwd, &key);
+	if (!e || e->family != pkt->family)
+		return XR_C_PUNT_NO_ENTRY;
+	*entry = e;
+	return 0;
+}
+
+/* A packet leaving by another interface needs that interface in xr_dev; checked before the
+ * rewrite, since a failed redirect passes the packet up. */
+static __always_inline int xr_check_egress(struct xdp_md *ctx, __u32 ifindex)
+{
+	if (ifindex == ctx->ingress_ifindex)
+		return 0;
+	return bpf_map_lookup_elem(&xr_dev, &ifindex) ? 0 : XR_C_PUNT_REDIRECT;
+}
 
 SEC("xdp")
 int xrelay_xdp(struct xdp_md *ctx)
 {
-	return XDP_PASS;
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xr_fwd_entry *e = NULL;
+	struct xr_pkt pkt;
+	struct xr_l2 l2;
+	__u32 egress = 0;
+	int media = 0;
+	int err, act;
+
+	err = xr_parse(&pkt, data, data_end);
+	if (!err)
+		err = xr_lookup(&pkt, &e);
+	if (!err)
+		err = xr_check_source(&pkt, e);
+	if (!err)
+		err = xr_check_payload(&pkt, e, &media);
+	if (!err)
+		err = xr_route(ctx, &pkt, e, xr_fib_ifindex, &egress, &l2);
+	if (!err)
+		err = xr_check_egress(ctx, egress);
+	if (err)
+		return xr_exit(err, XDP_PASS);
+
+	/* From here on the packet is changed: no more punts but a lost redirect race. */
+	xr_rewrite(&pkt, e, &l2, xr_ttl);
+	if (egress == ctx->ingress_ifindex) {
+		xr_count_forward(&pkt, e, media);
+		return xr_exit(XR_C_TX, XDP_TX);
+	}
+	act = bpf_redirect_map(&xr_dev, egress, 0);
+	if (act != XDP_REDIRECT)
+		return xr_exit(XR_C_PUNT_REDIRECT, XDP_PASS);
+	xr_count_forward(&pkt, e, media);
+	return xr_exit(XR_C_REDIRECT, act);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -23,7 +23,8 @@ static __always_inline int xr_check_source(const struct xr_pkt *pkt, const struc
 	if (pkt->family == XR_AF_INET)
 		same = pkt->ip4->saddr == e->src_addr[0];
 	else
-		same = pkt->ip6->saddr[0] == e->src_addr[0] && pkt->ip6->saddr[1] == e->src_addr[1] &&
+		same = pkt->ip6->saddr[0] == e->src_addr[0] &&
+		       pkt->ip6->saddr[1] == e->src_addr[1] &&
 		       pkt->ip6->saddr[2] == e->src_addr[2] && pkt->ip6->saddr[3] == e->src_addr[3];
 	if (same && pkt->udp->source == e->src_port)
 		return 0;

@@ -35,8 +35,8 @@ static __always_inline int xr_exit(__u32 code, int action)
 }
 
 /* A forwarded packet: its entry's counters, and the last SSRC and sequence number for RTP. */
-static __always_inline void xr_count_forward(const struct xr_pkt *pkt,
-					     const struct xr_fwd_entry *e, int media)
+static __always_inline void xr_count_forward(const struct xr_pkt *pkt, const struct xr_fwd_entry *e,
+					     int media)
 {
 	__u32 idx = e->stats_idx;
 	struct xr_entry_stats *s = bpf_map_lookup_elem(&xr_stats, &idx);

@@ -9,21 +9,12 @@
 
 #define XR_FIB_AF_INET	2
 #define XR_FIB_AF_INET6 10
-#define XR_LOOPBACK_IFINDEX 1
 
-/* The interface the lookup is made "from". bpf_fib_lookup answers FWD_DISABLED unless IP
- * forwarding is on for it, so the default is loopback (ifindex 1 in every network namespace):
- * the daemon turns on net.ipv{4,6}.conf.lo.forwarding, which forwards nothing (nothing
- * arrives on lo for another host), and the lookup then matches the routes and rules that
- * the daemon's own sockets use ("iif lo"). 0: the ingress interface, for setups that enable
- * forwarding on the media interfaces (a VRF, say, whose table the ingress device selects). */
-const volatile __u32 xr_fib_ifindex = XR_LOOPBACK_IFINDEX;
-
-/* Finds the next hop for the rewritten packet: 0 with *out_ifindex and *l2 filled, or the
- * punt reason. */
+/* Finds the next hop for the rewritten packet, looking up from from_ifindex (0: the ingress
+ * interface): 0 with *out_ifindex and *l2 filled, or the punt reason. */
 static __always_inline int xr_route(struct xdp_md *ctx, const struct xr_pkt *pkt,
-				    const struct xr_fwd_entry *e, __u32 *out_ifindex,
-				    struct xr_l2 *l2)
+				    const struct xr_fwd_entry *e, __u32 from_ifindex,
+				    __u32 *out_ifindex, struct xr_l2 *l2)
 {
 	struct bpf_fib_lookup fib;
 	long rc;
@@ -33,7 +24,7 @@ static __always_inline int xr_route(struct xdp_md *ctx, const struct xr_pkt *pkt
 	fib.sport = e->new_sport;
 	fib.dport = e->new_dport;
 	fib.tot_len = pkt->l3_len; /* the MTU check: too big -> FRAG_NEEDED, punted */
-	fib.ifindex = xr_fib_ifindex ? xr_fib_ifindex : ctx->ingress_ifindex;
+	fib.ifindex = from_ifindex ? from_ifindex : ctx->ingress_ifindex;
 	if (pkt->family == XR_AF_INET) {
 		fib.family = XR_FIB_AF_INET;
 		fib.tos = pkt->ip4->tos;

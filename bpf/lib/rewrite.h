@@ -24,8 +24,8 @@ static __always_inline void xr_rewrite_ip4(struct xr_pkt *pkt, const struct xr_f
 	addrs = xr_csum_diff32(ip->saddr, e->new_saddr[0]) +
 		xr_csum_diff32(ip->daddr, e->new_daddr[0]);
 	/* TTL is the high byte of the 16-bit word it shares with the protocol. */
-	ip->check = xr_csum_update(ip->check, addrs + xr_csum_diff16(bpf_htons(ip->ttl << 8),
-								      bpf_htons(ttl << 8)));
+	ip->check = xr_csum_update(
+		ip->check, addrs + xr_csum_diff16(bpf_htons(ip->ttl << 8), bpf_htons(ttl << 8)));
 	ip->ttl = ttl;
 	ip->saddr = e->new_saddr[0];
 	ip->daddr = e->new_daddr[0];

@@ -46,12 +46,12 @@ static void dump(const struct config *c, char *buf, size_t len)
 			      ep_ip_str(&c->ifaces[i].advertised, b, sizeof(b)));
 	snprintf(buf + n, len - n,
 		 " listen-ng=%s port-min=%u port-max=%u timeout=%u silent-timeout=%u"
-		 " final-timeout=%u delete-delay=%u port-quarantine=%u num-threads=%d"
+		 " final-timeout=%u delete-delay=%u port-quarantine=%u num-threads=%d xdp=%d"
 		 " foreground=%d log-stderr=%d log-level=%d pidfile=%s config-file=%s"
 		 " config-section=%s",
 		 ep_str(&c->listen_ng, a, sizeof(a)), c->port_min, c->port_max, c->timeout,
 		 c->silent_timeout, c->final_timeout, c->delete_delay, c->port_quarantine,
-		 c->num_threads, c->foreground, c->log_stderr, c->log_level, c->pidfile,
+		 c->num_threads, (int)c->xdp, c->foreground, c->log_stderr, c->log_level, c->pidfile,
 		 c->config_file, c->config_section);
 }
 
@@ -147,7 +147,7 @@ static void default_dump(char *buf, size_t len, const char *config_file)
 	snprintf(buf, len,
 		 "ifaces=1 iface0=default/127.0.0.1!127.0.0.1 listen-ng=127.0.0.1:2223"
 		 " port-min=30000 port-max=40000 timeout=60 silent-timeout=3600 final-timeout=0"
-		 " delete-delay=30 port-quarantine=10 num-threads=%d foreground=0 log-stderr=0"
+		 " delete-delay=30 port-quarantine=10 num-threads=%d xdp=1 foreground=0 log-stderr=0"
 		 " log-level=6 pidfile= config-file=%s config-section=xrelay",
 		 online_cpus(), config_file);
 }
@@ -247,6 +247,11 @@ static const struct row valid_rows[] = {
 	{NULL, {"--port-quarantine=0"}, 0, "port-quarantine=0"},
 	{NULL, {"--port-quarantine", "3600"}, 0, "port-quarantine=3600"},
 	{NULL, {"--num-threads=1"}, 0, "num-threads=1"},
+	{NULL, {"--xdp=off"}, 0, "xdp=0"},
+	{NULL, {"--xdp", "generic"}, 0, "xdp=2"},
+	{NULL, {"--xdp=native"}, 0, "xdp=1"},
+	{NULL, {"--table=-1"}, 0, "xdp=0"},
+	{NULL, {"--table=0"}, 0, "xdp=1"},
 	{NULL, {"--num-threads", "256"}, 0, "num-threads=256"},
 	{NULL, {"--num-threads=007"}, 0, "num-threads=7"},
 	/* flags */
@@ -292,6 +297,8 @@ static const struct row invalid_rows[] = {
 	{NULL, {"--listen-ng"}, -EINVAL, "--listen-ng: missing value"},
 	{NULL, {"-L"}, -EINVAL, "--log-level: missing value"},
 	{NULL, {"--num-threads"}, -EINVAL, "--num-threads: missing value"},
+	{NULL, {"--xdp=fast"}, -EINVAL, "--xdp: 'fast' is not native, generic or off"},
+	{NULL, {"--xdp"}, -EINVAL, "--xdp: missing value"},
 	{NULL, {"--config-file"}, -EINVAL, "--config-file: missing value"},
 	{NULL, {"--config-section"}, -EINVAL, "--config-section: missing value"},
 	{NULL, {"--pidfile"}, -EINVAL, "--pidfile: missing value"},
