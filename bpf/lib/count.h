@@ -4,7 +4,7 @@
 #ifndef XRELAY_BPF_LIB_COUNT_H
 #define XRELAY_BPF_LIB_COUNT_H
 
-#include "../maps.h"
+#include "maps.h"
 #include "check.h"
 
 static __always_inline void xr_count(__u32 counter)

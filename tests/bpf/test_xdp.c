@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -181,441 +182,201 @@ enum edge { EDGE_NONE = 0, EDGE_OUT_FFFF, EDGE_IN_FFFF };
 struct row {
 	const char *name;
 	enum entry entry; /* its local/peer fill in addresses and ports the row leaves unset */
-	enum dev in_dev;
-	struct pkt in; /* payload, MACs and unset addresses/ports filled in */
+	struct pkt in;	  /* payload, MACs and unset addresses/ports filled in */
 	struct payload pay;
 	enum edge edge;
 	int verdict;
 	enum xr_counter reason; /* PASS/DROP only */
 	bool rtcp;		/* forwarded RTCP: last_ssrc/last_seq not checked */
+	enum dev in_dev;	/* D_A unless set */
 };
 
 #define SEQ  0x1234
 #define TS   0x00abcdef
 #define SSRC 0xdeadbeef
 
-#define FWD(v)	   .verdict = (v)
-#define PUNT(r)	   .verdict = XDP_PASS, .reason = XR_C_##r
+/* The table keeps one row per line where it fits: clang-format would spread each over six. */
+/* clang-format off */
+#define FWD(v)     .verdict = (v)
+#define PUNT(r)    .verdict = XDP_PASS, .reason = XR_C_##r
 #define DROPPED(r) .verdict = XDP_DROP, .reason = XR_C_##r
-#define RTP(p, b)                                     \
-	{                                             \
-		.kind = P_RTP, .pt = (p), .body = (b) \
-	}
-#define BYTES(h)                              \
-	{                                     \
-		.kind = P_BYTES, .bytes = (h) \
-	}
-#define VLAN(tci) .nvlan = 1, .vlan_tci = {tci}
-#define V6	  .family = 6
-#define V4	  .family = 4
-#define ARP_BODY                       \
-	"0001080006040001020000010102" \
-	"0a010102000000000000"         \
-	"0a010101"
-#define ICMP_ECHO "0800f7fe00010000"
-#define TCP_SYN	  "138827100000000100000000500272101d600000"
+#define RTP(p, b)  {.kind = P_RTP, .pt = (p), .body = (b)}
+#define BYTES(h)   {.kind = P_BYTES, .bytes = (h)}
+#define VLAN(tci)  .nvlan = 1, .vlan_tci = {tci}
+#define V6         .family = 6
+#define V4         .family = 4
+#define ARP_BODY   "00010800060400010200000101020a010102000000000000" "0a010101"
+#define ICMP_ECHO  "0800f7fe00010000"
+#define TCP_SYN    "138827100000000100000000500272101d600000"
 
 static const struct row rows[] = {
 	/* forwarded */
-	{"v4 rtp redirect", E_V4, D_A, {V4}, RTP(0, 160), FWD(XDP_REDIRECT)},
-	{"v4 rtp tx (egress == ingress)", E_V4_TX, D_A, {V4}, RTP(8, 160), FWD(XDP_TX)},
-	{"v4 rtp other direction", E_V4_BACK, D_B, {V4}, RTP(0, 160), FWD(XDP_REDIRECT)},
-	{"v4 rtp odd length", E_V4, D_A, {V4}, RTP(96, 33), FWD(XDP_REDIRECT)},
-	{"v4 rtp 12 bytes (no body)", E_V4, D_A, {V4}, RTP(0, 0), FWD(XDP_REDIRECT)},
-	{"v4 rtp tos, id, DF kept",
-	 E_V4,
-	 D_A,
-	 {V4, .tos = 0xb8, .ip_id = 0x4242, .frag = PKT_DF},
-	 RTP(0, 160),
+	{"v4 rtp redirect", E_V4, {V4}, RTP(0, 160), FWD(XDP_REDIRECT)},
+	{"v4 rtp tx (egress == ingress)", E_V4_TX, {V4}, RTP(8, 160), FWD(XDP_TX)},
+	{"v4 rtp other direction", E_V4_BACK, {V4}, RTP(0, 160), FWD(XDP_REDIRECT), .in_dev = D_B},
+	{"v4 rtp odd length", E_V4, {V4}, RTP(96, 33), FWD(XDP_REDIRECT)},
+	{"v4 rtp 12 bytes (no body)", E_V4, {V4}, RTP(0, 0), FWD(XDP_REDIRECT)},
+	{"v4 rtp tos, id, DF kept", E_V4, {V4, .tos = 0xb8, .ip_id = 0x4242, .frag = PKT_DF},
+	 RTP(0, 160), FWD(XDP_REDIRECT)},
+	{"v4 rtp ttl 200 becomes 64", E_V4, {V4, .ttl = 200}, RTP(0, 160), FWD(XDP_REDIRECT)},
+	{"v4 rtp ttl 1 becomes 64", E_V4, {V4, .ttl = 1}, RTP(0, 160), FWD(XDP_REDIRECT)},
+	{"v4 1500 bytes (egress mtu) forwarded", E_V4, {V4}, RTP(0, 1460), FWD(XDP_REDIRECT)},
+	{"v6 1500 bytes (egress mtu) forwarded", E_V6, {V6}, RTP(0, 1440), FWD(XDP_REDIRECT)},
+	{"v4 rtp ethernet padding kept", E_V4, {V4, .pad = 6}, RTP(0, 0), FWD(XDP_REDIRECT)},
+	{"v4 rtp zero udp checksum stays zero", E_V4, {V4, .csum = PKT_CSUM_ZERO}, RTP(0, 160),
 	 FWD(XDP_REDIRECT)},
-	{"v4 rtp ttl 200 becomes 64", E_V4, D_A, {V4, .ttl = 200}, RTP(0, 160), FWD(XDP_REDIRECT)},
-	{"v4 rtp ethernet padding kept", E_V4, D_A, {V4, .pad = 6}, RTP(0, 0), FWD(XDP_REDIRECT)},
-	{"v4 rtp zero udp checksum stays zero",
-	 E_V4,
-	 D_A,
-	 {V4, .csum = PKT_CSUM_ZERO},
-	 RTP(0, 160),
+	{"v4 rtp output checksum 0xffff", E_V4, {V4}, RTP(0, 160), EDGE_OUT_FFFF,
 	 FWD(XDP_REDIRECT)},
-	{"v4 rtp output checksum 0xffff",
-	 E_V4,
-	 D_A,
-	 {V4},
-	 RTP(0, 160),
-	 EDGE_OUT_FFFF,
+	{"v4 rtp input checksum 0xffff", E_V4, {V4}, RTP(0, 160), EDGE_IN_FFFF, FWD(XDP_REDIRECT)},
+	{"v4 vlan rtp redirect, tag kept", E_V4, {V4, VLAN(0x2064)}, RTP(0, 160),
 	 FWD(XDP_REDIRECT)},
-	{"v4 rtp input checksum 0xffff",
-	 E_V4,
-	 D_A,
-	 {V4},
-	 RTP(0, 160),
-	 EDGE_IN_FFFF,
+	{"v4 vlan rtp tx, tag kept", E_V4_TX, {V4, VLAN(0x0005)}, RTP(0, 160), FWD(XDP_TX)},
+	{"v4 any source", E_V4_ANY, {V4, .src = "10.0.1.77", .sport = 40000}, RTP(0, 160),
 	 FWD(XDP_REDIRECT)},
-	{"v4 vlan rtp redirect, tag kept",
-	 E_V4,
-	 D_A,
-	 {V4, VLAN(0x2064)},
-	 RTP(0, 160),
+	{"v4 strict source, right source", E_V4_STRICT, {V4}, RTP(0, 160), FWD(XDP_REDIRECT)},
+	{"v4 pt 0 with marker allowed", E_V4_PT, {V4}, {.pt = 0, .marker = true, .body = 160},
 	 FWD(XDP_REDIRECT)},
-	{"v4 vlan rtp tx, tag kept", E_V4_TX, D_A, {V4, VLAN(0x0005)}, RTP(0, 160), FWD(XDP_TX)},
-	{"v4 any source",
-	 E_V4_ANY,
-	 D_A,
-	 {V4, .src = "10.0.1.77", .sport = 40000},
-	 RTP(0, 160),
-	 FWD(XDP_REDIRECT)},
-	{"v4 strict source, right source", E_V4_STRICT, D_A, {V4}, RTP(0, 160), FWD(XDP_REDIRECT)},
-	{"v4 pt 0 with marker allowed",
-	 E_V4_PT,
-	 D_A,
-	 {V4},
-	 {.pt = 0, .marker = true, .body = 160},
-	 FWD(XDP_REDIRECT)},
-	{"v4 pt 8 allowed", E_V4_PT, D_A, {V4}, RTP(8, 160), FWD(XDP_REDIRECT)},
-	{"v4 pt 127 allowed", E_V4_PT, D_A, {V4}, RTP(127, 160), FWD(XDP_REDIRECT)},
-	{"v4 rtcp sr forwarded", E_V4, D_A, {V4}, {.kind = P_SR}, FWD(XDP_REDIRECT), .rtcp = true},
-	{"v4 rtcp rr (8 bytes) forwarded",
-	 E_V4,
-	 D_A,
-	 {V4},
-	 {.kind = P_RR},
-	 FWD(XDP_REDIRECT),
+	{"v4 pt 8 allowed", E_V4_PT, {V4}, RTP(8, 160), FWD(XDP_REDIRECT)},
+	{"v4 pt 127 allowed", E_V4_PT, {V4}, RTP(127, 160), FWD(XDP_REDIRECT)},
+	{"v4 rtcp sr forwarded", E_V4, {V4}, {.kind = P_SR}, FWD(XDP_REDIRECT), .rtcp = true},
+	{"v4 rtcp rr (8 bytes) forwarded", E_V4, {V4}, {.kind = P_RR}, FWD(XDP_REDIRECT),
 	 .rtcp = true},
-	{"v4 rtcp pt 223 forwarded",
-	 E_V4,
-	 D_A,
-	 {V4},
-	 BYTES("80df0001deadbeef"),
-	 FWD(XDP_REDIRECT),
+	{"v4 rtcp pt 223 forwarded", E_V4, {V4}, BYTES("80df0001deadbeef"), FWD(XDP_REDIRECT),
 	 .rtcp = true},
-	{"v4 second byte 191 is rtp",
-	 E_V4_NORTCP,
-	 D_A,
-	 {V4},
-	 {.pt = 63, .marker = true, .body = 4},
+	{"v4 second byte 191 is rtp", E_V4_NORTCP, {V4}, {.pt = 63, .marker = true, .body = 4},
 	 FWD(XDP_REDIRECT)},
-	{"v4 second byte 224 is rtp",
-	 E_V4_NORTCP,
-	 D_A,
-	 {V4},
-	 {.pt = 96, .marker = true, .body = 4},
+	{"v4 second byte 224 is rtp", E_V4_NORTCP, {V4}, {.pt = 96, .marker = true, .body = 4},
 	 FWD(XDP_REDIRECT)},
-	{"v6 rtp redirect", E_V6, D_A, {V6}, RTP(0, 160), FWD(XDP_REDIRECT)},
-	{"v6 rtp tx", E_V6_TX, D_A, {V6, .flow = 0x12345, .tos = 0xb8}, RTP(0, 160), FWD(XDP_TX)},
-	{"v6 rtp odd length", E_V6, D_A, {V6}, RTP(0, 45), FWD(XDP_REDIRECT)},
-	{"v6 rtp output checksum 0xffff",
-	 E_V6,
-	 D_A,
-	 {V6},
-	 RTP(0, 160),
-	 EDGE_OUT_FFFF,
+	{"v6 rtp redirect", E_V6, {V6}, RTP(0, 160), FWD(XDP_REDIRECT)},
+	{"v6 rtp tx", E_V6_TX, {V6, .flow = 0x12345, .tos = 0xb8}, RTP(0, 160), FWD(XDP_TX)},
+	{"v6 rtp odd length", E_V6, {V6}, RTP(0, 45), FWD(XDP_REDIRECT)},
+	{"v6 rtp output checksum 0xffff", E_V6, {V6}, RTP(0, 160), EDGE_OUT_FFFF,
 	 FWD(XDP_REDIRECT)},
-	{"v6 vlan rtp redirect", E_V6, D_A, {V6, VLAN(0x0064)}, RTP(0, 160), FWD(XDP_REDIRECT)},
-	{"v6 rtcp forwarded", E_V6, D_A, {V6}, {.kind = P_SR}, FWD(XDP_REDIRECT), .rtcp = true},
-	{"v6 strict source, right source", E_V6_STRICT, D_A, {V6}, RTP(0, 160), FWD(XDP_REDIRECT)},
+	/* the program takes one 802.1ad tag like an 802.1Q one (the brief said 802.1Q only) */
+	{"v4 802.1ad tag, kept", E_V4, {V4, VLAN(100), .vlan_tpid = {0x88a8}}, RTP(0, 160),
+	 FWD(XDP_REDIRECT)},
+	{"v6 vlan rtp redirect", E_V6, {V6, VLAN(0x0064)}, RTP(0, 160), FWD(XDP_REDIRECT)},
+	{"v6 rtcp forwarded", E_V6, {V6}, {.kind = P_SR}, FWD(XDP_REDIRECT), .rtcp = true},
+	{"v6 strict source, right source", E_V6_STRICT, {V6}, RTP(0, 160), FWD(XDP_REDIRECT)},
 
 	/* parse punts */
-	{"arp", E_NONE, D_A, {.ethertype = 0x0806}, BYTES(ARP_BODY), PUNT(PUNT_NOT_IP)},
-	{"vlan arp",
-	 E_NONE,
-	 D_A,
-	 {.ethertype = 0x0806, VLAN(0x0064)},
-	 BYTES(ARP_BODY),
+	{"arp", E_NONE, {.ethertype = 0x0806}, BYTES(ARP_BODY), PUNT(PUNT_NOT_IP)},
+	{"vlan arp", E_NONE, {.ethertype = 0x0806, VLAN(0x0064)}, BYTES(ARP_BODY),
 	 PUNT(PUNT_NOT_IP)},
-	{"two vlan tags",
-	 E_V4,
-	 D_A,
-	 {V4, .nvlan = 2, .vlan_tci = {100, 200}},
-	 RTP(0, 160),
+	{"two vlan tags", E_V4, {V4, .nvlan = 2, .vlan_tci = {100, 200}}, RTP(0, 160),
 	 PUNT(PUNT_NOT_IP)},
-	{"802.1ad outer tag",
-	 E_V4,
-	 D_A,
-	 {V4, VLAN(100), .vlan_tpid = {0x88a8}},
-	 RTP(0, 160),
-	 PUNT(PUNT_NOT_IP)},
-	{"v4 icmp", E_V4, D_A, {V4, .proto = 1}, BYTES(ICMP_ECHO), PUNT(PUNT_NOT_UDP)},
-	{"v4 tcp to a relay port", E_V4, D_A, {V4, .proto = 6}, BYTES(TCP_SYN), PUNT(PUNT_NOT_UDP)},
-	{"v6 icmpv6",
-	 E_V6,
-	 D_A,
-	 {V6, .proto = 58},
-	 BYTES("80000000000100010000"),
-	 PUNT(PUNT_NOT_UDP)},
-	{"v4 ip options", E_V4, D_A, {V4, .ip_opt_words = 1}, RTP(0, 160), PUNT(PUNT_IP_OPTIONS)},
-	{"v4 ip options (max)",
-	 E_V4,
-	 D_A,
-	 {V4, .ip_opt_words = 10},
-	 RTP(0, 160),
-	 PUNT(PUNT_IP_OPTIONS)},
-	{"v4 first fragment (MF)",
-	 E_V4,
-	 D_A,
-	 {V4, .frag = PKT_MF},
-	 RTP(0, 160),
-	 PUNT(PUNT_FRAGMENT)},
-	{"v4 last fragment (offset)",
-	 E_V4,
-	 D_A,
-	 {V4, .frag = 185},
-	 RTP(0, 160),
-	 PUNT(PUNT_FRAGMENT)},
-	{"v4 middle fragment",
-	 E_V4,
-	 D_A,
-	 {V4, .frag = PKT_MF | 1},
-	 RTP(0, 160),
-	 PUNT(PUNT_FRAGMENT)},
-	{"v6 hop-by-hop header",
-	 E_V6,
-	 D_A,
-	 {V6, .ext_hdr = 0, .ext_hdr_set = true},
-	 RTP(0, 160),
+	{"802.1ad + 802.1Q (QinQ)", E_V4, {V4, .nvlan = 2, .vlan_tci = {100, 200},
+	 .vlan_tpid = {0x88a8, 0x8100}}, RTP(0, 160), PUNT(PUNT_NOT_IP)},
+	{"v4 icmp", E_V4, {V4, .proto = 1}, BYTES(ICMP_ECHO), PUNT(PUNT_NOT_UDP)},
+	{"v4 tcp to a relay port", E_V4, {V4, .proto = 6}, BYTES(TCP_SYN), PUNT(PUNT_NOT_UDP)},
+	{"v6 icmpv6", E_V6, {V6, .proto = 58}, BYTES("80000000000100010000"), PUNT(PUNT_NOT_UDP)},
+	{"v4 ip options", E_V4, {V4, .ip_opt_words = 1}, RTP(0, 160), PUNT(PUNT_IP_OPTIONS)},
+	{"v4 ip options (max)", E_V4, {V4, .ip_opt_words = 10}, RTP(0, 160), PUNT(PUNT_IP_OPTIONS)},
+	{"v4 first fragment (MF)", E_V4, {V4, .frag = PKT_MF}, RTP(0, 160), PUNT(PUNT_FRAGMENT)},
+	{"v4 last fragment (offset)", E_V4, {V4, .frag = 185}, RTP(0, 160), PUNT(PUNT_FRAGMENT)},
+	{"v4 middle fragment", E_V4, {V4, .frag = PKT_MF | 1}, RTP(0, 160), PUNT(PUNT_FRAGMENT)},
+	{"v6 hop-by-hop header", E_V6, {V6, .ext_hdr = 0, .ext_hdr_set = true}, RTP(0, 160),
 	 PUNT(PUNT_IPV6_EXT)},
-	{"v6 destination options",
-	 E_V6,
-	 D_A,
-	 {V6, .ext_hdr = 60, .ext_hdr_set = true},
-	 RTP(0, 160),
+	{"v6 destination options", E_V6, {V6, .ext_hdr = 60, .ext_hdr_set = true}, RTP(0, 160),
 	 PUNT(PUNT_IPV6_EXT)},
-	{"v6 routing header",
-	 E_V6,
-	 D_A,
-	 {V6, .ext_hdr = 43, .ext_hdr_set = true},
-	 RTP(0, 160),
+	{"v6 routing header", E_V6, {V6, .ext_hdr = 43, .ext_hdr_set = true}, RTP(0, 160),
 	 PUNT(PUNT_IPV6_EXT)},
-	{"v6 fragment header",
-	 E_V6,
-	 D_A,
-	 {V6, .ext_hdr = 44, .ext_hdr_set = true},
-	 RTP(0, 160),
+	{"v6 fragment header", E_V6, {V6, .ext_hdr = 44, .ext_hdr_set = true}, RTP(0, 160),
 	 PUNT(PUNT_IPV6_EXT)},
-	{"ethernet header only",
-	 E_V4,
-	 D_A,
-	 {V4, .truncate = 14},
-	 RTP(0, 160),
+	{"ethernet header only", E_V4, {V4, .truncate = 14}, RTP(0, 160), PUNT(PUNT_MALFORMED)},
+	{"v4 header cut", E_V4, {V4, .truncate = 14 + 12}, RTP(0, 160), PUNT(PUNT_MALFORMED)},
+	{"v4 udp header cut", E_V4, {V4, .truncate = 14 + 20 + 4}, RTP(0, 160),
 	 PUNT(PUNT_MALFORMED)},
-	{"v4 header cut", E_V4, D_A, {V4, .truncate = 14 + 12}, RTP(0, 160), PUNT(PUNT_MALFORMED)},
-	{"v4 udp header cut",
-	 E_V4,
-	 D_A,
-	 {V4, .truncate = 14 + 20 + 4},
-	 RTP(0, 160),
+	{"v4 udp payload cut", E_V4, {V4, .truncate = 14 + 20 + 8 + 100}, RTP(0, 160),
 	 PUNT(PUNT_MALFORMED)},
-	{"v4 udp payload cut",
-	 E_V4,
-	 D_A,
-	 {V4, .truncate = 14 + 20 + 8 + 100},
-	 RTP(0, 160),
+	{"v4 tot_len 24 (< 28)", E_V4, {V4, .truncate = 14 + 28, .lie = {.ip_len = -176}},
+	 RTP(0, 160), PUNT(PUNT_MALFORMED)},
+	{"v4 tot_len beyond frame", E_V4, {V4, .lie = {.ip_len = 10}}, RTP(0, 160),
 	 PUNT(PUNT_MALFORMED)},
-	{"v4 tot_len 24 (< 28)",
-	 E_V4,
-	 D_A,
-	 {V4, .truncate = 14 + 28, .lie = {.ip_len = -4 - 172}},
-	 RTP(0, 160),
+	{"v4 tot_len short of udp length", E_V4, {V4, .lie = {.ip_len = -4}}, RTP(0, 160),
 	 PUNT(PUNT_MALFORMED)},
-	{"v4 tot_len beyond frame",
-	 E_V4,
-	 D_A,
-	 {V4, .lie = {.ip_len = 10}},
-	 RTP(0, 160),
+	{"v4 tot_len 10 (below header length)", E_V4, {V4, .lie = {.ip_len = -190}}, RTP(0, 160),
 	 PUNT(PUNT_MALFORMED)},
-	{"v4 tot_len short of udp length",
-	 E_V4,
-	 D_A,
-	 {V4, .lie = {.ip_len = -4}},
-	 RTP(0, 160),
+	{"v4 udp length too big", E_V4, {V4, .lie = {.udp_len = 2}}, RTP(0, 160),
 	 PUNT(PUNT_MALFORMED)},
-	{"v4 tot_len below header length",
-	 E_V4,
-	 D_A,
-	 {V4, .lie = {.ip_len = -(8 + 172 + 10)}},
-	 RTP(0, 160),
+	{"v4 udp length too small", E_V4, {V4, .lie = {.udp_len = -2}}, RTP(0, 160),
 	 PUNT(PUNT_MALFORMED)},
-	{"v4 udp length too big",
-	 E_V4,
-	 D_A,
-	 {V4, .lie = {.udp_len = 2}},
-	 RTP(0, 160),
+	{"v4 udp length 7", E_V4, {V4, .lie = {.udp_len = -173}}, RTP(0, 160),
 	 PUNT(PUNT_MALFORMED)},
-	{"v4 udp length too small",
-	 E_V4,
-	 D_A,
-	 {V4, .lie = {.udp_len = -2}},
-	 RTP(0, 160),
-	 PUNT(PUNT_MALFORMED)},
-	{"v4 udp length 7",
-	 E_V4,
-	 D_A,
-	 {V4, .lie = {.udp_len = -(8 + 172) + 7}},
-	 RTP(0, 160),
-	 PUNT(PUNT_MALFORMED)},
-	{"v4 padded frame, udp length short of tot_len",
-	 E_V4,
-	 D_A,
+	{"v4 padded frame, udp length short of tot_len", E_V4,
 	 {V4, .pad = 8, .lie = {.udp_len = -4}},
-	 RTP(0, 160),
+	 RTP(0, 160), PUNT(PUNT_MALFORMED)},
+	{"v6 header cut", E_V6, {V6, .truncate = 14 + 30}, RTP(0, 160), PUNT(PUNT_MALFORMED)},
+	{"v6 udp header cut", E_V6, {V6, .truncate = 14 + 40 + 6}, RTP(0, 160),
 	 PUNT(PUNT_MALFORMED)},
-	{"v6 header cut", E_V6, D_A, {V6, .truncate = 14 + 30}, RTP(0, 160), PUNT(PUNT_MALFORMED)},
-	{"v6 udp header cut",
-	 E_V6,
-	 D_A,
-	 {V6, .truncate = 14 + 40 + 6},
-	 RTP(0, 160),
+	{"v6 payload_len beyond frame", E_V6, {V6, .lie = {.ip_len = 8}}, RTP(0, 160),
 	 PUNT(PUNT_MALFORMED)},
-	{"v6 payload_len beyond frame",
-	 E_V6,
-	 D_A,
-	 {V6, .lie = {.ip_len = 8}},
-	 RTP(0, 160),
+	{"v6 payload_len short of udp length", E_V6, {V6, .lie = {.ip_len = -8}}, RTP(0, 160),
 	 PUNT(PUNT_MALFORMED)},
-	{"v6 payload_len short of udp length",
-	 E_V6,
-	 D_A,
-	 {V6, .lie = {.ip_len = -8}},
-	 RTP(0, 160),
-	 PUNT(PUNT_MALFORMED)},
-	{"v6 udp length mismatch",
-	 E_V6,
-	 D_A,
-	 {V6, .lie = {.udp_len = -2}},
-	 RTP(0, 160),
+	{"v6 udp length mismatch", E_V6, {V6, .lie = {.udp_len = -2}}, RTP(0, 160),
 	 PUNT(PUNT_MALFORMED)},
 
 	/* lookup and source */
-	{"v4 unknown port", E_V4, D_A, {V4, .dport = 20001}, RTP(0, 160), PUNT(PUNT_NO_ENTRY)},
-	{"v4 known port, other address",
-	 E_V4,
-	 D_A,
-	 {V4, .dst = "10.0.1.9"},
-	 RTP(0, 160),
+	{"v4 unknown port", E_V4, {V4, .dport = 20001}, RTP(0, 160), PUNT(PUNT_NO_ENTRY)},
+	{"v4 known port, other address", E_V4, {V4, .dst = "10.0.1.9"}, RTP(0, 160),
 	 PUNT(PUNT_NO_ENTRY)},
-	{"v6 packet to a v4 entry's port",
-	 E_V6,
-	 D_A,
-	 {V6, .dport = 20000},
-	 RTP(0, 160),
+	{"v6 packet to a v4 entry's port", E_V6, {V6, .dport = 20000}, RTP(0, 160),
 	 PUNT(PUNT_NO_ENTRY)},
-	{"v4 source port changed", E_V4, D_A, {V4, .sport = 5001}, RTP(0, 160), PUNT(PUNT_SOURCE)},
-	{"v4 source address changed",
-	 E_V4,
-	 D_A,
-	 {V4, .src = "10.0.1.3"},
-	 RTP(0, 160),
+	{"v4 source port changed", E_V4, {V4, .sport = 5001}, RTP(0, 160), PUNT(PUNT_SOURCE)},
+	{"v4 source address changed", E_V4, {V4, .src = "10.0.1.3"}, RTP(0, 160),
 	 PUNT(PUNT_SOURCE)},
-	{"v6 source changed",
-	 E_V6,
-	 D_A,
-	 {V6, .src = "2001:db8:1::3"},
-	 RTP(0, 160),
-	 PUNT(PUNT_SOURCE)},
-	{"v4 strict source, port mismatch",
-	 E_V4_STRICT,
-	 D_A,
-	 {V4, .sport = 5011},
-	 RTP(0, 160),
+	{"v6 source changed", E_V6, {V6, .src = "2001:db8:1::3"}, RTP(0, 160), PUNT(PUNT_SOURCE)},
+	{"v4 strict source, port mismatch", E_V4_STRICT, {V4, .sport = 5011}, RTP(0, 160),
 	 DROPPED(DROP_STRICT_SOURCE)},
-	{"v4 strict source, address mismatch",
-	 E_V4_STRICT,
-	 D_A,
-	 {V4, .src = "10.0.1.3"},
-	 RTP(0, 160),
+	{"v4 strict source, address mismatch", E_V4_STRICT, {V4, .src = "10.0.1.3"}, RTP(0, 160),
 	 DROPPED(DROP_STRICT_SOURCE)},
-	{"v6 strict source mismatch",
-	 E_V6_STRICT,
-	 D_A,
-	 {V6, .sport = 5111},
-	 RTP(0, 160),
+	{"v6 strict source mismatch", E_V6_STRICT, {V6, .sport = 5111}, RTP(0, 160),
 	 DROPPED(DROP_STRICT_SOURCE)},
 
 	/* payload */
-	{"empty payload", E_V4, D_A, {V4}, BYTES(""), PUNT(PUNT_NOT_RTP)},
-	{"4 bytes 0x80", E_V4, D_A, {V4}, BYTES("80000001"), PUNT(PUNT_NOT_RTP)},
-	{"10 bytes rtp-like", E_V4, D_A, {V4}, BYTES("80000001000000010000"), PUNT(PUNT_NOT_RTP)},
-	{"version 1", E_V4, D_A, {V4}, BYTES("400000010000000100000002"), PUNT(PUNT_NOT_RTP)},
-	{"version 3", E_V4, D_A, {V4}, BYTES("c00000010000000100000002"), PUNT(PUNT_NOT_RTP)},
-	{"first byte 4", E_V4, D_A, {V4}, BYTES("040000010000000100000002"), PUNT(PUNT_NOT_RTP)},
-	{"first byte 19", E_V4, D_A, {V4}, BYTES("130000010000000100000002"), PUNT(PUNT_NOT_RTP)},
-	{"first byte 64 (turn channel)",
-	 E_V4,
-	 D_A,
-	 {V4},
-	 BYTES("400100040000000100000002"),
+	{"empty payload", E_V4, {V4}, BYTES(""), PUNT(PUNT_NOT_RTP)},
+	{"4 bytes 0x80", E_V4, {V4}, BYTES("80000001"), PUNT(PUNT_NOT_RTP)},
+	{"10 bytes rtp-like", E_V4, {V4}, BYTES("80000001000000010000"), PUNT(PUNT_NOT_RTP)},
+	{"version 1", E_V4, {V4}, BYTES("400000010000000100000002"), PUNT(PUNT_NOT_RTP)},
+	{"version 3", E_V4, {V4}, BYTES("c00000010000000100000002"), PUNT(PUNT_NOT_RTP)},
+	{"first byte 4", E_V4, {V4}, BYTES("040000010000000100000002"), PUNT(PUNT_NOT_RTP)},
+	{"first byte 19", E_V4, {V4}, BYTES("130000010000000100000002"), PUNT(PUNT_NOT_RTP)},
+	{"first byte 64 (turn channel)", E_V4, {V4}, BYTES("400100040000000100000002"),
 	 PUNT(PUNT_NOT_RTP)},
-	{"stun binding request", E_V4, D_A, {V4}, {.kind = P_STUN}, PUNT(PUNT_STUN_DTLS)},
-	{"stun first byte 3",
-	 E_V4,
-	 D_A,
-	 {V4},
-	 BYTES("0301000c2112a442000000000000000000000000"),
+	{"stun binding request", E_V4, {V4}, {.kind = P_STUN}, PUNT(PUNT_STUN_DTLS)},
+	{"stun first byte 3", E_V4, {V4}, BYTES("0301000c2112a442000000000000000000000000"),
 	 PUNT(PUNT_STUN_DTLS)},
-	{"stun-like, 4 bytes", E_V4, D_A, {V4}, BYTES("00010000"), PUNT(PUNT_STUN_DTLS)},
-	{"dtls handshake",
-	 E_V4,
-	 D_A,
-	 {V4},
-	 {.kind = P_DTLS, .type = 22, .body = 60},
+	{"stun-like, 4 bytes", E_V4, {V4}, BYTES("00010000"), PUNT(PUNT_STUN_DTLS)},
+	{"dtls handshake", E_V4, {V4}, {.kind = P_DTLS, .type = 22, .body = 60},
 	 PUNT(PUNT_STUN_DTLS)},
-	{"dtls application data",
-	 E_V4,
-	 D_A,
-	 {V4},
-	 {.kind = P_DTLS, .type = 23, .body = 100},
+	{"dtls application data", E_V4, {V4}, {.kind = P_DTLS, .type = 23, .body = 100},
 	 PUNT(PUNT_STUN_DTLS)},
-	{"first byte 20",
-	 E_V4,
-	 D_A,
-	 {V4},
-	 {.kind = P_DTLS, .type = 20, .body = 1},
+	{"first byte 20", E_V4, {V4}, {.kind = P_DTLS, .type = 20, .body = 1},
 	 PUNT(PUNT_STUN_DTLS)},
-	{"first byte 63", E_V4, D_A, {V4}, BYTES("3f0000010000000100000002"), PUNT(PUNT_STUN_DTLS)},
-	{"v6 stun", E_V6, D_A, {V6}, {.kind = P_STUN}, PUNT(PUNT_STUN_DTLS)},
-	{"v4 rtcp without XR_F_RTCP", E_V4_NORTCP, D_A, {V4}, {.kind = P_SR}, PUNT(PUNT_RTCP)},
-	{"v4 rtcp pt 192 without XR_F_RTCP",
-	 E_V4_NORTCP,
-	 D_A,
-	 {V4},
-	 BYTES("80c00001deadbeef"),
+	{"first byte 63", E_V4, {V4}, BYTES("3f0000010000000100000002"), PUNT(PUNT_STUN_DTLS)},
+	{"v6 stun", E_V6, {V6}, {.kind = P_STUN}, PUNT(PUNT_STUN_DTLS)},
+	{"v4 rtcp without XR_F_RTCP", E_V4_NORTCP, {V4}, {.kind = P_SR}, PUNT(PUNT_RTCP)},
+	{"v4 rtcp pt 192 without XR_F_RTCP", E_V4_NORTCP, {V4}, BYTES("80c00001deadbeef"),
 	 PUNT(PUNT_RTCP)},
-	{"v4 rtcp pt 223 without XR_F_RTCP",
-	 E_V4_NORTCP,
-	 D_A,
-	 {V4},
-	 BYTES("80df0001deadbeef"),
+	{"v4 rtcp pt 223 without XR_F_RTCP", E_V4_NORTCP, {V4}, BYTES("80df0001deadbeef"),
 	 PUNT(PUNT_RTCP)},
-	{"v4 rtcp to a strict entry without XR_F_RTCP",
-	 E_V4_STRICT,
-	 D_A,
-	 {V4},
-	 {.kind = P_RR},
+	{"v4 rtcp to a strict entry without XR_F_RTCP", E_V4_STRICT, {V4}, {.kind = P_RR},
 	 PUNT(PUNT_RTCP)},
-	{"v4 pt 96 not allowed", E_V4_PT, D_A, {V4}, RTP(96, 160), PUNT(PUNT_PT)},
-	{"v4 pt 1 not allowed", E_V4_PT, D_A, {V4}, RTP(1, 160), PUNT(PUNT_PT)},
-	{"v4 pt 126 not allowed, marker",
-	 E_V4_PT,
-	 D_A,
-	 {V4},
-	 {.pt = 126, .marker = true, .body = 160},
+	{"v4 pt 96 not allowed", E_V4_PT, {V4}, RTP(96, 160), PUNT(PUNT_PT)},
+	{"v4 pt 1 not allowed", E_V4_PT, {V4}, RTP(1, 160), PUNT(PUNT_PT)},
+	{"v4 pt 126 not allowed, marker", E_V4_PT, {V4}, {.pt = 126, .marker = true, .body = 160},
 	 PUNT(PUNT_PT)},
 
 	/* route */
-	{"v4 next hop without neighbour",
-	 E_V4_NONEIGH,
-	 D_A,
-	 {V4},
-	 RTP(0, 160),
-	 PUNT(PUNT_NO_NEIGH)},
-	{"v6 next hop without neighbour",
-	 E_V6_NONEIGH,
-	 D_A,
-	 {V6},
-	 RTP(0, 160),
-	 PUNT(PUNT_NO_NEIGH)},
-	{"v4 no route", E_V4_NOROUTE, D_A, {V4}, RTP(0, 160), PUNT(PUNT_FIB)},
-	{"v6 no route", E_V6_NOROUTE, D_A, {V6}, RTP(0, 160), PUNT(PUNT_FIB)},
-	{"v4 egress not in xr_dev", E_V4_NODEV, D_A, {V4}, RTP(0, 160), PUNT(PUNT_REDIRECT)},
+	{"v4 next hop without neighbour", E_V4_NONEIGH, {V4}, RTP(0, 160), PUNT(PUNT_NO_NEIGH)},
+	{"v6 next hop without neighbour", E_V6_NONEIGH, {V6}, RTP(0, 160), PUNT(PUNT_NO_NEIGH)},
+	{"v4 no route", E_V4_NOROUTE, {V4}, RTP(0, 160), PUNT(PUNT_FIB)},
+	{"v6 no route", E_V6_NOROUTE, {V6}, RTP(0, 160), PUNT(PUNT_FIB)},
+	{"v4 1501 bytes: over the egress mtu", E_V4, {V4}, RTP(0, 1461), PUNT(PUNT_FIB)},
+	{"v6 1501 bytes: over the egress mtu", E_V6, {V6}, RTP(0, 1441), PUNT(PUNT_FIB)},
+	{"v4 egress not in xr_dev", E_V4_NODEV, {V4}, RTP(0, 160), PUNT(PUNT_REDIRECT)},
 };
+/* clang-format on */
 
 static char pin_root[64];
 static bool kernel_up;
@@ -671,6 +432,20 @@ static struct endpoint ep_of(struct side s)
 	return ep;
 }
 
+static int install(enum entry e, uint32_t flags)
+{
+	struct kernel_fwd f = {
+		.local = ep_of(entries[e].local),
+		.peer = ep_of(entries[e].peer),
+		.new_src = ep_of(entries[e].new_src),
+		.new_dst = ep_of(entries[e].new_dst),
+		.flags = flags,
+		.pt_allow = entries[e].pt_allow,
+	};
+
+	return kernel_fwd_install(&f);
+}
+
 static int lab_setup(void **state)
 {
 	int fail = 0;
@@ -717,15 +492,7 @@ static int lab_setup(void **state)
 		       xdp_mode_name(got));
 	}
 	for (int e = 1; e < E_N; e++) {
-		struct kernel_fwd f = {
-			.local = ep_of(entries[e].local),
-			.peer = ep_of(entries[e].peer),
-			.new_src = ep_of(entries[e].new_src),
-			.new_dst = ep_of(entries[e].new_dst),
-			.flags = entries[e].flags,
-			.pt_allow = entries[e].pt_allow,
-		};
-		int ret = kernel_fwd_install(&f);
+		int ret = install((enum entry)e, entries[e].flags);
 
 		if (ret) {
 			fprintf(stderr, "setup: kernel_fwd_install(entry %d) failed: %s\n", e,
@@ -822,7 +589,7 @@ static void input_pkt(const struct row *r, struct pkt *in, const uint8_t *payloa
 static void output_pkt(const struct row *r, const struct pkt *in, struct pkt *out)
 {
 	const struct side *ns = &entries[r->entry].new_src, *nd = &entries[r->entry].new_dst;
-	enum dev egress;
+	enum dev egress = D_N;
 	const char *mac = neigh_mac(nd->ip, &egress);
 
 	assert_non_null(mac);
@@ -881,10 +648,17 @@ static bool counters_match(const uint64_t *want, const uint64_t *before, const u
 	return ok;
 }
 
+/* Entries a test has removed on purpose (their counters read as zero). */
+static bool removed[E_N];
+
 static void read_entry_stats(struct xr_entry_stats *s)
 {
 	for (int e = 1; e < E_N; e++) {
 		struct endpoint local = ep_of(entries[e].local);
+
+		memset(&s[e], 0, sizeof(s[e]));
+		if (removed[e])
+			continue;
 
 		assert_int_equal(kernel_fwd_stats(&local, &s[e]), 0);
 	}
@@ -986,6 +760,69 @@ static void run_row(void **state)
 	}
 	if (!ok)
 		fail_msg("row '%s' failed (see above)", r->name);
+}
+
+static void run(const struct row *r)
+{
+	const void *state = r;
+
+	run_row((void **)&state);
+}
+
+static struct xr_entry_stats stats_of(enum entry e)
+{
+	struct endpoint local = ep_of(entries[e].local);
+	struct xr_entry_stats st;
+
+	assert_int_equal(kernel_fwd_stats(&local, &st), 0);
+	return st;
+}
+
+/* Installing over an entry updates it in place: the change takes effect, the counters stay. */
+static void test_reinstall_keeps_counters(void **state)
+{
+	static const struct row no_rtp = {
+		"rtp after XR_F_RTP was cleared", E_V4_TX, {V4}, RTP(8, 160), PUNT(PUNT_NOT_RTP)};
+	static const struct row fwd = {
+		"rtp after XR_F_RTP came back", E_V4_TX, {V4}, RTP(8, 160), FWD(XDP_TX)};
+	struct xr_entry_stats before = stats_of(E_V4_TX);
+
+	assert_true(before.packets > 0); /* the rows forwarded on it */
+	assert_int_equal(install(E_V4_TX, XR_F_RTCP), 0);
+	assert_int_equal(kernel_fwd_count(), E_N - 1);
+	run(&no_rtp);
+	assert_int_equal(install(E_V4_TX, entries[E_V4_TX].flags), 0);
+	run(&fwd);
+	assert_int_equal(stats_of(E_V4_TX).packets, before.packets + 1);
+}
+
+/* A removed entry hands back its counters and stops forwarding; installed again it starts
+ * from zero (its counter slot is reused, and must be cleared). */
+static void test_remove_and_reinstall(void **state)
+{
+	static const struct row gone = {
+		"rtp to a removed entry", E_V4_TX, {V4}, RTP(8, 160), PUNT(PUNT_NO_ENTRY)};
+	static const struct row back = {
+		"rtp to the entry installed again", E_V4_TX, {V4}, RTP(8, 160), FWD(XDP_TX)};
+	struct endpoint local = ep_of(entries[E_V4_TX].local);
+	struct xr_entry_stats before = stats_of(E_V4_TX), last;
+
+	assert_true(before.packets > 0);
+	assert_int_equal(kernel_fwd_remove(&local, &last), 0);
+	removed[E_V4_TX] = true;
+	assert_int_equal(last.packets, before.packets);
+	assert_int_equal(last.bytes, before.bytes);
+	assert_int_equal(kernel_fwd_count(), E_N - 2);
+	assert_int_equal(kernel_fwd_remove(&local, NULL), -ENOENT);
+	run(&gone);
+
+	assert_int_equal(install(E_V4_TX, entries[E_V4_TX].flags), 0);
+	removed[E_V4_TX] = false;
+	assert_int_equal(kernel_fwd_count(), E_N - 1);
+	assert_int_equal(stats_of(E_V4_TX).packets, 0);
+	run(&back);
+	assert_int_equal(stats_of(E_V4_TX).packets, 1);
+	assert_int_equal(stats_of(E_V4_TX).bytes, 172);
 }
 
 /* Known answers for the builder: frames the kernel itself built and checksummed in software
@@ -1121,13 +958,20 @@ int main(void)
 		cmocka_unit_test(test_pkt_known_answers),
 		cmocka_unit_test(test_pkt_layout),
 	};
-	struct CMUnitTest tests[ARRAY_SIZE(rows)];
+	struct CMUnitTest tests[ARRAY_SIZE(rows) + 2];
 	int failed;
 
 	failed = cmocka_run_group_tests_name("pkt builder", builder, NULL, NULL);
 
-	if (unshare(CLONE_NEWNET)) {
-		fprintf(stderr, "unshare(CLONE_NEWNET): %s (the bpf tests need root)\n",
+	/* A private network namespace for the lab, and a private mount namespace with a bpffs of
+	 * its own: the pins vanish with the process even when it dies before its cleanup. */
+	if (unshare(CLONE_NEWNET | CLONE_NEWNS)) {
+		fprintf(stderr, "unshare: %s (the bpf tests need root)\n", strerror(errno));
+		return 1;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL)) {
+		fprintf(stderr, "cannot mount a private bpffs on /sys/fs/bpf: %s\n",
 			strerror(errno));
 		return 1;
 	}
@@ -1136,7 +980,12 @@ int main(void)
 		tests[i] = (struct CMUnitTest){.name = rows[i].name,
 					       .test_func = run_row,
 					       .initial_state = (void *)&rows[i]};
-	failed += _cmocka_run_group_tests("xdp fixture rows", tests, ARRAY_SIZE(rows), lab_setup,
+	/* after the rows: they change entries the rows use */
+	tests[ARRAY_SIZE(rows)] =
+		(struct CMUnitTest)cmocka_unit_test(test_reinstall_keeps_counters);
+	tests[ARRAY_SIZE(rows) + 1] =
+		(struct CMUnitTest)cmocka_unit_test(test_remove_and_reinstall);
+	failed += _cmocka_run_group_tests("xdp fixture rows", tests, ARRAY_SIZE(tests), lab_setup,
 					  lab_teardown);
 	return failed ? 1 : 0;
 }

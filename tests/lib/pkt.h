@@ -49,8 +49,8 @@ struct pkt {
 	uint16_t frag;	  /* IPv4 PKT_DF | PKT_MF | offset (8-byte units) */
 	int ip_opt_words; /* IPv4 options: 4-byte words (router alert, then NOPs), 0..10 */
 	uint8_t proto;	  /* 0: UDP; otherwise payload is the whole L4 part, no header built */
-	uint8_t ext_hdr;  /* IPv6: insert one 8-byte extension header of this type (0 = hop-by-
-			   * hop needs ext_hdr_set), whose next header is proto */
+	uint8_t ext_hdr;  /* IPv6, with ext_hdr_set: one 8-byte extension header of this type
+			   * (0 is hop-by-hop) between the header and proto */
 	bool ext_hdr_set;
 
 	uint16_t sport, dport;

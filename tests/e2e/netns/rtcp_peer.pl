@@ -4,16 +4,17 @@
 # (SR + SDES) and counts what arrives, then prints one JSON line. rtpgen sends RTP only.
 # Uses perl-base modules only (no Time::HiRes: time is kept by select's time left, Linux).
 #
-# rtcp_peer.pl --local IP:PORT [--to IP:PORT --count N --pps N] --duration S
-# IPv6 as [ADDR]:PORT. Exit 0 when it ran, 1 on a socket error, 2 on bad usage.
+# rtcp_peer.pl --local IP:PORT [--to IP:PORT --count N --pps N --wait S] --duration S
+# --wait: receive only for S seconds before the first packet (the other end binds meanwhile).
+# --duration counts from the start. IPv6 as [ADDR]:PORT. Exit 0 when it ran, 1 on a socket error, 2 on bad usage.
 use strict;
 use warnings;
 use Socket qw(:addrinfo SOCK_DGRAM IPPROTO_UDP MSG_DONTWAIT);
 use IO::Socket::IP;
 
 sub usage {
-	print STDERR "usage: rtcp_peer.pl --local IP:PORT [--to IP:PORT --count N --pps N] "
-	    . "--duration S\n";
+	print STDERR "usage: rtcp_peer.pl --local IP:PORT [--to IP:PORT --count N --pps N "
+	    . "--wait S] --duration S\n";
 	exit 2;
 }
 
@@ -25,13 +26,14 @@ sub split_ep {
 	exit 2;
 }
 
-my %o = (count => 0, pps => 50, duration => 1);
+my %o = (count => 0, pps => 50, duration => 1, wait => 0);
 while (@ARGV) {
 	my $k = shift @ARGV;
-	usage() unless $k =~ /^--(local|to|count|pps|duration)$/ && @ARGV;
+	usage() unless $k =~ /^--(local|to|count|pps|duration|wait)$/ && @ARGV;
 	$o{$1} = shift @ARGV;
 }
-usage() unless $o{local} && $o{duration} =~ /^[0-9.]+$/ && $o{count} =~ /^\d+$/;
+usage() unless $o{local} && $o{duration} =~ /^[0-9.]+$/ && $o{count} =~ /^\d+$/
+    && $o{wait} =~ /^[0-9.]+$/;
 usage() if $o{count} && (!$o{to} || $o{pps} !~ /^[0-9.]+$/ || $o{pps} <= 0);
 
 my ($lip, $lport) = split_ep($o{local});
@@ -71,7 +73,7 @@ $SIG{TERM} = $SIG{INT} = sub { $stop = 1 };
 
 my $interval = $o{count} ? 1 / $o{pps} : 0;
 my $left = $o{duration};    # seconds still to run
-my $next = 0;               # seconds until the next packet is due
+my $next = $o{wait};        # seconds until the next packet is due
 my $rin = '';
 vec($rin, fileno($sock), 1) = 1;
 while (!$stop && $left > 0) {
