@@ -14,6 +14,14 @@ const volatile __u8 xr_ttl = 64;
 /* The interface bpf_fib_lookup looks up from, which needs IP forwarding on: 1, loopback (the
  * daemon enables net.ipv{4,6}.conf.lo.forwarding), or 0, the ingress interface. */
 const volatile __u32 xr_fib_ifindex = 1;
+/* last_ns from bpf_ktime_get_coarse_ns(): the same CLOCK_MONOTONIC, as of the last tick, and
+ * ~20 ns cheaper per packet on a KVM guest; enough for timeouts and "last seen". */
+const volatile __u8 xr_coarse_clock = 0;
+
+static __always_inline __u64 xr_now(void)
+{
+	return xr_coarse_clock ? bpf_ktime_get_coarse_ns() : bpf_ktime_get_ns();
+}
 
 static __always_inline int xr_lookup(const struct xr_pkt *pkt, struct xr_fwd_entry **entry)
 {
@@ -71,13 +79,13 @@ int xrelay_xdp(struct xdp_md *ctx)
 	/* From here on the packet is changed: no more punts but a lost redirect race. */
 	xr_rewrite(&pkt, e, &l2, xr_ttl);
 	if (egress == ctx->ingress_ifindex) {
-		xr_count_forward(&pkt, e, media);
+		xr_count_forward(&pkt, e, media, xr_now());
 		return xr_exit(XR_C_TX, XDP_TX);
 	}
 	act = bpf_redirect_map(&xr_dev, egress, 0);
 	if (act != XDP_REDIRECT)
 		return xr_exit(XR_C_PUNT_REDIRECT, XDP_PASS);
-	xr_count_forward(&pkt, e, media);
+	xr_count_forward(&pkt, e, media, xr_now());
 	return xr_exit(XR_C_REDIRECT, act);
 }
 

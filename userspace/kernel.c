@@ -38,6 +38,13 @@ static struct {
 	int ifindex;
 } addr_ifaces[CONFIG_MAX_IFACES];
 static int n_addr_ifaces;
+
+/* bpf_fib_lookup answers "forwarding disabled" unless the device it looks up from forwards.
+ * The program looks up from loopback, so forwarding is switched on there only: packets that
+ * arrive on a real interface are still not routed (that depends on the ingress device). */
+static const char *const lo_forwarding[] = {"/proc/sys/net/ipv4/conf/lo/forwarding",
+					    "/proc/sys/net/ipv6/conf/lo/forwarding"};
+static char lo_forwarding_old[2];
 static unsigned int n_entries;
 
 /* Counter slots: a stack of free ones, then the never used ones from next_slot. */
@@ -164,6 +171,47 @@ static void flush_entries(void)
 		log_info("kernel: removed %u forwarding entries of an earlier run", n);
 }
 
+static int sysctl_rw(const char *path, char *old, char val)
+{
+	char cur = 0;
+	FILE *f = fopen(path, "r+");
+
+	if (!f)
+		return -errno;
+	if (fread(&cur, 1, 1, f) != 1 || fseek(f, 0, SEEK_SET) ||
+	    (cur != val && (fputc(val, f) == EOF || fflush(f)))) {
+		fclose(f);
+		return -EIO;
+	}
+	if (old)
+		*old = cur;
+	return fclose(f) ? -errno : 0;
+}
+
+static void lo_forwarding_on(void)
+{
+	for (int i = 0; i < 2; i++) {
+		int ret = sysctl_rw(lo_forwarding[i], &lo_forwarding_old[i], '1');
+
+		if (ret)
+			log_warn("kernel: cannot enable %s (%s): the fast path will punt every "
+				 "packet to userspace",
+				 lo_forwarding[i], strerror(-ret));
+		else if (lo_forwarding_old[i] != '1')
+			log_info("kernel: enabled %s for bpf_fib_lookup (loopback only: nothing "
+				 "is routed between interfaces)",
+				 lo_forwarding[i]);
+	}
+}
+
+static void lo_forwarding_restore(void)
+{
+	for (int i = 0; i < 2; i++)
+		if (lo_forwarding_old[i] && lo_forwarding_old[i] != '1')
+			sysctl_rw(lo_forwarding[i], NULL, lo_forwarding_old[i]);
+	memset(lo_forwarding_old, 0, sizeof(lo_forwarding_old));
+}
+
 int kernel_open(const char *root)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
@@ -212,6 +260,7 @@ int kernel_open(const char *root)
 	n_free = next_slot = 0;
 	n_entries = 0;
 	flush_entries();
+	lo_forwarding_on();
 	log_info("kernel: XDP program loaded, maps pinned in %s", pin_root);
 	return 0;
 }
@@ -231,6 +280,7 @@ void kernel_close(bool unpin)
 	}
 	n_ifaces = 0;
 	n_addr_ifaces = 0;
+	lo_forwarding_restore();
 	xrelay__destroy(skel);
 	skel = NULL;
 	if (unpin) {

@@ -34,9 +34,10 @@ static __always_inline int xr_exit(__u32 code, int action)
 	return XDP_PASS;
 }
 
-/* A forwarded packet: its entry's counters, and the last SSRC and sequence number for RTP. */
+/* A forwarded packet: its entry's counters (now: the clock for last_ns), and the last SSRC and
+ * sequence number for RTP. */
 static __always_inline void xr_count_forward(const struct xr_pkt *pkt, const struct xr_fwd_entry *e,
-					     int media)
+					     int media, __u64 now)
 {
 	__u32 idx = e->stats_idx;
 	struct xr_entry_stats *s = bpf_map_lookup_elem(&xr_stats, &idx);
@@ -46,7 +47,7 @@ static __always_inline void xr_count_forward(const struct xr_pkt *pkt, const str
 		return;
 	s->packets += 1;
 	s->bytes += pkt->payload_len;
-	s->last_ns = bpf_ktime_get_ns();
+	s->last_ns = now;
 	if (media != XR_MEDIA_RTP || (void *)(p + XR_RTP_HDR_LEN) > pkt->end)
 		return;
 	s->last_seq = (__u16)(p[2] << 8 | p[3]);

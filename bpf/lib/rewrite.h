@@ -42,7 +42,6 @@ static __always_inline void xr_rewrite_ip6(struct xr_pkt *pkt, const struct xr_f
 	__u64 addrs = 0;
 	int i;
 
-#pragma unroll
 	for (i = 0; i < 4; i++) {
 		addrs += xr_csum_diff32(ip->saddr[i], e->new_saddr[i]);
 		addrs += xr_csum_diff32(ip->daddr[i], e->new_daddr[i]);

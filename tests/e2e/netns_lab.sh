@@ -22,21 +22,25 @@ RTPGEN=${RTPGEN:-$ROOT/build/rtpgen}
 NGCLI=${NGCLI:-$ROOT/build/ngcli}
 RTCP_PEER=$ROOT/tests/e2e/netns/rtcp_peer.pl
 MODES=${LAB_MODES:-native off}
-PPS=${LAB_PPS:-2000}	       # RTP packets/s each way
-SECS=${LAB_SECS:-1}	       # seconds of RTP per phase
-RTCP_COUNT=100		       # RTCP packets each way per phase, at RTCP_PPS
-RTCP_PPS=100
-MAX_LOSS=${LAB_MAX_LOSS:-5}    # packets a direction may lose to a host hiccup
-MAX_USER=${LAB_MAX_USERSPACE:-20} # packets per stream the daemon may handle with XDP on
-NG=127.0.0.1:2223	       # on the relay namespace's loopback: no ng on the media veths
+PPS=${LAB_PPS:-2000}		# RTP packets/s each way
+SECS=${LAB_SECS:-1}		# seconds of RTP per phase (whole seconds)
+RTCP_COUNT=100			# RTCP packets each way per phase, at RTCP_PPS
+RTCP_PPS=200
+MAX_LOSS=${LAB_MAX_LOSS:-5}	# packets a direction may lose to a host hiccup
+MAX_USER=${LAB_MAX_USERSPACE:-50} # per stream and latching: packets userspace may see, XDP on
+NG=127.0.0.1:2223		# the relay namespace's loopback: no ng on the media veths
 PIN_ROOT=/sys/fs/bpf/xrelay
-# Endpoint ports, per family: caller, callee, and where the callee moves to.
-CPORT_4=40000 EPORT_4=42000 APORT_4=44000
-CPORT_6=40010 EPORT_6=42010 APORT_6=44010
-CALLER_4=$LAB_CALLER4 CALLEE_4=$LAB_CALLEE4 ALT_4=$LAB_CALLEE4_ALT
-CALLER_6=$LAB_CALLER6 CALLEE_6=$LAB_CALLEE6 ALT_6=$LAB_CALLEE6_ALT
-RELAY_A_4=$LAB_RELAY4_A RELAY_B_4=$LAB_RELAY4_B
-RELAY_A_6=$LAB_RELAY6_A RELAY_B_6=$LAB_RELAY6_B
+# Per family (read through val): endpoint ports of the caller, the callee and where the callee
+# moves to; their addresses; the relay's on each side.
+# shellcheck disable=SC2034
+{
+	CPORT_4=40000 EPORT_4=42000 APORT_4=44000
+	CPORT_6=40010 EPORT_6=42010 APORT_6=44010
+	CALLER_4=$LAB_CALLER4 CALLEE_4=$LAB_CALLEE4 ALT_4=$LAB_CALLEE4_ALT
+	CALLER_6=$LAB_CALLER6 CALLEE_6=$LAB_CALLEE6 ALT_6=$LAB_CALLEE6_ALT
+	RELAY_A_4=$LAB_RELAY4_A RELAY_B_4=$LAB_RELAY4_B
+	RELAY_A_6=$LAB_RELAY6_A RELAY_B_6=$LAB_RELAY6_B
+}
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/xrelay-netns.XXXXXX") || exit 1
 PIDS=""
@@ -58,18 +62,24 @@ diagnose() {
 	echo "===== ip -d link (mode $MODE) ====="
 	lab_link_state
 	if [ -e "$PIN_ROOT/xr_global" ] && command -v bpftool >/dev/null; then
-		echo "===== bpftool map dump pinned $PIN_ROOT/xr_global ====="
-		bpftool map dump pinned "$PIN_ROOT/xr_global" 2>&1 | tail -n 80
+		echo "===== $PIN_ROOT/xr_global, summed over the CPUs (key: enum xr_counter) ====="
+		bpftool -j map dump pinned "$PIN_ROOT/xr_global" 2>&1 |
+			jq -r '.[] | (.formatted // .) | "\(.key): \([.values[].value] | add)"' \
+				2>&1 | tr '\n' ' '
+		echo
 		echo "===== bpftool map dump pinned $PIN_ROOT/xr_fwd ====="
 		bpftool map dump pinned "$PIN_ROOT/xr_fwd" 2>&1 | tail -n 80
 	fi
+	echo "===== statistics.kernel now, without the zero counters ====="
+	nsx "$NS_RELAY" "$NGCLI" -t 1000 -s "$NG" '{"command":"statistics"}' 2>&1 |
+		jq -c '.statistics.kernel | .counters |= with_entries(select(.value != 0))' 2>&1
 	echo "===== bpftool net (relay namespace) ====="
 	nsx "$NS_RELAY" bpftool net 2>&1
 }
 
 fail() {
 	FAILED="[$MODE] $*"
-	diagnose >"$T/diag.txt" 2>&1
+	[ -e "/run/netns/$NS_RELAY" ] && diagnose >"$T/diag.txt" 2>&1
 	exit 1
 }
 
@@ -98,7 +108,9 @@ cleanup() {
 	done
 	if [ "$rc" -ne 0 ] || [ -n "${E2E_VERBOSE:-}" ]; then
 		for f in "$T"/xrelayd-*.log; do
-			show_file "xrelayd log" "$f" 80
+			[ -f "$f" ] || continue
+			grep -v 'libbpf: ' "$f" >"$f.short"
+			show_file "xrelayd log (without libbpf's)" "$f.short" 80
 		done
 		for f in "$T"/*.out; do
 			[ -s "$f" ] && echo "--- ${f##*/}: $(tail -n 3 "$f")"
@@ -118,7 +130,7 @@ cleanup() {
 	exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'FAILED="interrupted"; exit 130' INT TERM
 
 start() { # LOG NAMESPACE CMD... -- in the background; its PID in LAST_PID and PIDS
 	_log=$1 _ns=$2
@@ -163,10 +175,21 @@ val() { # FAMILY NAME -- the value of NAME_FAMILY
 	eval "echo \"\$${2}_$1\""
 }
 
-jget() { # FILE JQ-FILTER -- one value from a JSON file; fails the test when unreadable
-	_v=$(jq -r "$2" "$1" 2>/dev/null) || fail "cannot read $2 from ${1##*/}: $(head -c 300 "$1")"
-	[ -n "$_v" ] && [ "$_v" != null ] || fail "no $2 in ${1##*/}: $(head -c 300 "$1")"
+# One value from a JSON file, for $(...): when it is missing, the reason goes to $T/jget.err
+# and the value is empty, which the checks below turn into a failure naming it.
+jget() { # FILE JQ-FILTER
+	_v=$(jq -r "$2" "$1" 2>/dev/null)
+	if [ -z "$_v" ] || [ "$_v" = null ]; then
+		echo "no $2 in ${1##*/}: $(head -c 300 "$1")" >"$T/jget.err"
+		_v=""
+	fi
 	echo "$_v"
+}
+
+count() { # WHAT VALUE -- fails unless VALUE is a whole number
+	case ${2#-} in
+	'' | *[!0-9]*) fail "$1: '$2' is not a count ($(cat "$T/jget.err" 2>/dev/null))" ;;
+	esac
 }
 
 # ---- ng ----
@@ -194,7 +217,9 @@ read_sdp() {
 	R_IP=$(sed -n 's/^c=IN IP[46] \([^ ]*\).*/\1/p' "$T/sdp.txt" | tail -n 1)
 	R_PORT=$(sed -n 's/^m=audio \([0-9]*\) .*/\1/p' "$T/sdp.txt")
 	R_RTCP=$(sed -n 's/^a=rtcp:\([0-9]*\).*/\1/p' "$T/sdp.txt")
-	[ -n "$R_IP" ] && [ -n "$R_PORT" ] || fail "no c= or m= in the relay's SDP: $(cat "$T/sdp.txt")"
+	if [ -z "$R_IP" ] || [ -z "$R_PORT" ]; then
+		fail "no c= or m= in the relay's SDP: $(cat "$T/sdp.txt")"
+	fi
 	[ -n "$R_RTCP" ] || R_RTCP=$((R_PORT + 1))
 }
 
@@ -244,6 +269,7 @@ call_move() { # FAMILY
 query() { # FAMILY -- the reply in $T/query.json
 	ng "query IPv$1" "{\"command\":\"query\",\"call-id\":\"$(call_id "$1")\"}"
 	cp "$T/ng.json" "$T/query.json"
+	[ -z "${LAB_TRACE:-}" ] || jq -r "$STREAMS_TSV" "$T/query.json" | sed "s/^/[$MODE] IPv$1 /" >&2
 }
 
 statistics() { # the reply in $T/stats.json; sets K_XDP, K_ENTRIES, K_FWD (tx + redirect)
@@ -254,16 +280,22 @@ statistics() { # the reply in $T/stats.json; sets K_XDP, K_ENTRIES, K_FWD (tx + 
 	K_ENTRIES=$(jget "$T/stats.json" '.statistics.kernel.entries // 0')
 	K_FWD=$(jget "$T/stats.json" \
 		'.statistics.kernel.counters // {} | (.tx // 0) + (.redirect // 0)')
+	[ -n "$K_XDP" ] || fail "statistics: $(cat "$T/jget.err")"
+	count "statistics.kernel.entries" "$K_ENTRIES"
+	count "statistics.kernel.counters tx+redirect" "$K_FWD"
 }
 
 # ---- traffic ----
 
-rtcp_peer() { # LOG NAMESPACE LOCAL [TO] -- sends RTCP_COUNT to TO (if given), counts arrivals
+# Sends RTCP_COUNT packets to TO (if given) after a 0.3 s head start for the other end to bind,
+# counts what arrives until the end of the phase.
+rtcp_peer() { # LOG NAMESPACE LOCAL [TO]
+	_d=$(awk "BEGIN { print 0.3 + $RTCP_COUNT / $RTCP_PPS + 0.5 }")
 	if [ $# -ge 4 ]; then
 		start "$1" "$2" "$RTCP_PEER" --local "$3" --to "$4" --count "$RTCP_COUNT" \
-			--pps "$RTCP_PPS" --wait 0.5 --duration 2.2
+			--pps "$RTCP_PPS" --wait 0.3 --duration "$_d"
 	else
-		start "$1" "$2" "$RTCP_PEER" --local "$3" --duration 2.2
+		start "$1" "$2" "$RTCP_PEER" --local "$3" --duration "$_d"
 	fi
 }
 
@@ -273,7 +305,7 @@ traffic_talk() { # FAMILY
 	_c=$(val "$_f" CALLER) _e=$(val "$_f" CALLEE)
 	_cp=$(val "$_f" CPORT) _ep=$(val "$_f" EPORT)
 	start "$T/echo$_f.out" "$NS_CALLEE" "$RTPGEN" -j echo --listen "$(ep "$_e" "$_ep")" \
-		--duration $((SECS + 1))
+		--duration "$SECS.8"
 	rtcp_peer "$T/rtcp-callee$_f.out" "$NS_CALLEE" "$(ep "$_e" $((_ep + 1)))" \
 		"$(ep "$(val "$_f" RELAY_B)" "$(val "$_f" RBC)")"
 	rtcp_peer "$T/rtcp-caller$_f.out" "$NS_CALLER" "$(ep "$_c" $((_cp + 1)))" \
@@ -293,7 +325,7 @@ traffic_moved() { # FAMILY
 	_c=$(val "$_f" CALLER) _e=$(val "$_f" CALLEE) _a=$(val "$_f" ALT)
 	_cp=$(val "$_f" CPORT) _ep=$(val "$_f" EPORT) _ap=$(val "$_f" APORT)
 	start "$T/old$_f.out" "$NS_CALLEE" "$RTPGEN" -j sink --listen "$(ep "$_e" "$_ep")" \
-		--duration $((SECS + 1))
+		--duration "$SECS.8"
 	rtcp_peer "$T/rtcp-old$_f.out" "$NS_CALLEE" "$(ep "$_e" $((_ep + 1)))"
 	rtcp_peer "$T/rtcp-callee$_f.out" "$NS_CALLEE" "$(ep "$_a" $((_ap + 1)))" \
 		"$(ep "$(val "$_f" RELAY_B)" "$(val "$_f" RBC)")"
@@ -305,7 +337,7 @@ traffic_moved() { # FAMILY
 	done
 	wait_udp "$NS_CALLER" "$_c" $((_cp + 1))
 	start "$T/moved$_f.out" "$NS_CALLEE" "$RTPGEN" -j echo --listen "$(ep "$_a" "$_ap")" \
-		--duration $((SECS + 1))
+		--duration "$SECS.8"
 	wait_udp "$NS_CALLEE" "$_a" "$_ap"
 	start "$T/send$_f.out" "$NS_CALLER" "$RTPGEN" -j send --from "$(ep "$_c" "$_cp")" \
 		--to "$(ep "$(val "$_f" RELAY_A)" "$(val "$_f" RA)")" --rtt --pps "$PPS" \
@@ -318,9 +350,9 @@ traffic_deleted() { # FAMILY
 	_c=$(val "$_f" CALLER) _e=$(val "$_f" CALLEE) _a=$(val "$_f" ALT)
 	_cp=$(val "$_f" CPORT) _ep=$(val "$_f" EPORT) _ap=$(val "$_f" APORT)
 	start "$T/old$_f.out" "$NS_CALLEE" "$RTPGEN" -j sink --listen "$(ep "$_e" "$_ep")" \
-		--duration 1.5
+		--duration 1.2
 	start "$T/moved$_f.out" "$NS_CALLEE" "$RTPGEN" -j sink --listen "$(ep "$_a" "$_ap")" \
-		--duration 1.5
+		--duration 1.2
 	rtcp_peer "$T/rtcp-callee$_f.out" "$NS_CALLEE" "$(ep "$_a" $((_ap + 1)))"
 	rtcp_peer "$T/rtcp-caller$_f.out" "$NS_CALLER" "$(ep "$_c" $((_cp + 1)))" \
 		"$(ep "$(val "$_f" RELAY_A)" "$(val "$_f" RAC)")"
@@ -336,10 +368,12 @@ traffic_deleted() { # FAMILY
 # ---- checks ----
 
 at_least() { # WHAT GOT WANT
+	count "$1" "$2"
 	[ "$2" -ge "$3" ] || fail "$1: $2, expected at least $3"
 }
 
 at_most() { # WHAT GOT WANT
+	count "$1" "$2"
 	[ "$2" -le "$3" ] || fail "$1: $2, expected at most $3"
 }
 
@@ -400,6 +434,7 @@ check_deleted() { # FAMILY -- phase 3: nothing arrives anywhere
 }
 
 # One line per stream of the last query: TAG COMPONENT PATH PACKETS KERNEL_PACKETS ADDR PORT.
+# shellcheck disable=SC2016 # jq's $t
 STREAMS_TSV='.tags[] | .tag as $t | .medias[]?.streams[]? |
 	[$t, (if (.flags // []) | index("RTCP") then "RTCP" else "RTP" end),
 	 (.path // "-"), (.stats.packets // 0), (."kernel stats".packets // 0),

@@ -10,8 +10,8 @@
 # veths get what a veth needs to take frames an XDP program redirects into its peer (LAB_PEER:
 # "gro", the default, turns GRO on, which gives the veth NAPI; "none" leaves it off, to show
 # the difference) and TX checksum offload off, so locally sent UDP carries a full checksum.
-# LAB_FORWARDING=1 turns IP forwarding on in the relay namespace (off by default: the daemon
-# must not depend on it unless it says so).
+# LAB_FORWARDING=1 (or all) turns IP forwarding on in the relay namespace, =lo on its loopback
+# only (off by default: the daemon must set up what its fast path needs itself).
 #
 # Needs root, iproute2, ethtool and nsenter (util-linux). Commands run in a namespace through
 # `nsenter --net=`, which changes only the network namespace: /sys/fs/bpf stays the host's.
@@ -38,6 +38,7 @@ LAB_CALLEE6=$LAB_NET6_B:2
 LAB_CALLEE6_ALT=$LAB_NET6_B:3
 
 lab_names() { # ID -- sets the namespace names; the ID (a PID) keeps parallel runs apart
+	# shellcheck disable=SC2034 # for the scripts that use the lab
 	LAB_ID=$1
 	NS_CALLER=xr-caller-$1
 	NS_RELAY=xr-relay-$1
@@ -126,10 +127,18 @@ lab_up() { # ID -- builds the lab; 1 (with a message on stderr) when a step fail
 	lab_endpoint "$NS_CALLEE" xr3 $LAB_MAC_CALLEE $LAB_CALLEE4 $LAB_CALLEE6 \
 		$LAB_RELAY4_B $LAB_RELAY6_B $LAB_MAC_RELAY_B $LAB_CALLEE4_ALT $LAB_CALLEE6_ALT ||
 		return 1
-	if [ "${LAB_FORWARDING:-0}" = 1 ]; then
-		nsx "$NS_RELAY" sysctl -q -w net.ipv4.conf.all.forwarding=1 || return 1
-		nsx "$NS_RELAY" sysctl -q -w net.ipv6.conf.all.forwarding=1 || return 1
-	fi
+	case ${LAB_FORWARDING:-0} in
+	0) ;;
+	1 | all | lo)
+		_c=${LAB_FORWARDING#1}
+		nsx "$NS_RELAY" sysctl -q -w "net.ipv4.conf.${_c:-all}.forwarding=1" || return 1
+		nsx "$NS_RELAY" sysctl -q -w "net.ipv6.conf.${_c:-all}.forwarding=1" || return 1
+		;;
+	*)
+		echo "lab: LAB_FORWARDING must be 0, 1 (all), all or lo" >&2
+		return 1
+		;;
+	esac
 }
 
 lab_down() { # deletes the namespaces (and so the veths); quiet about ones already gone

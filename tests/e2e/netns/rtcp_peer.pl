@@ -6,10 +6,11 @@
 #
 # rtcp_peer.pl --local IP:PORT [--to IP:PORT --count N --pps N --wait S] --duration S
 # --wait: receive only for S seconds before the first packet (the other end binds meanwhile).
-# --duration counts from the start. IPv6 as [ADDR]:PORT. Exit 0 when it ran, 1 on a socket error, 2 on bad usage.
+# --duration counts from the start. IPv6 as [ADDR]:PORT.
+# Exit 0 when it ran, 1 on a socket error, 2 on bad usage.
 use strict;
 use warnings;
-use Socket qw(:addrinfo SOCK_DGRAM IPPROTO_UDP MSG_DONTWAIT);
+use Socket qw(:addrinfo SOCK_DGRAM MSG_DONTWAIT);
 use IO::Socket::IP;
 
 sub usage {
@@ -41,7 +42,6 @@ my $sock = IO::Socket::IP->new(
 	LocalHost => $lip,
 	LocalPort => $lport,
 	Proto     => 'udp',
-	ReuseAddr => 1,
 ) or do { print STDERR "rtcp_peer: bind $o{local}: $@\n"; exit 1 };
 
 my $dest;
