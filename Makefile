@@ -32,6 +32,8 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 BPFT_SRC := $(wildcard tests/bpf/test_*.c)
 BPFTS    := $(BPFT_SRC:tests/bpf/%.c=$(BUILD)/tests/bpf/%)
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCHES  := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/tests/bench/%)
 E2E_SRC  := $(wildcard tests/e2e/*.c)
 E2ES     := $(E2E_SRC:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -82,7 +84,7 @@ e2e: all $(E2ES)
 fuzz: $(FUZZERS)
 	$(Q)FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/run.sh fuzz
 
-bench: all
+bench: all $(BENCHES)
 	$(Q)tests/bench/run.sh
 
 check:
@@ -132,6 +134,10 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(TLIB_OBJ) $(LIB)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(TLIB_OBJ) $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(TLIB_OBJ) $(LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
