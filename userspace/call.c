@@ -797,6 +797,14 @@ static void update_rates(void)
 	double dt;
 
 	calls_sum(&cur, false);
+	if (kernel_is_open()) {
+		/* Packets the kernel forwarded, from its global counters: one read, not one per
+		 * entry. */
+		uint64_t k[XR_C_MAX];
+
+		if (!kernel_counters(k))
+			cur.packets += k[XR_C_TX] + k[XR_C_REDIRECT];
+	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	dt = (double)(ts.tv_sec - prev_ts.tv_sec) + (double)(ts.tv_nsec - prev_ts.tv_nsec) / 1e9;
 	if (prev_ts.tv_sec && dt > 0) {
