@@ -417,10 +417,11 @@ static void ml_stop(struct monologue *ml, bool forget)
 }
 
 void media_stats(struct media *m, int comp, struct endpoint *learned, struct stream_stats *st,
-		 bool refresh)
+		 bool kernel)
 {
 	stream_snapshot(m->streams[comp], learned, st);
-	media_kernel_stats(m, comp, st, refresh);
+	if (kernel)
+		media_kernel_stats(m, comp, st, true);
 }
 
 /* Every stream of the call, live or kept for the delete reply. */
@@ -430,7 +431,7 @@ void media_stats(struct media *m, int comp, struct endpoint *learned, struct str
 			for (int comp = 0; comp < 2; comp++)                                   \
 				if (((m) = (c)->mls[i_]->media[j_])->streams[comp])
 
-time_t call_last_packet(struct call *c, bool refresh)
+time_t call_last_packet(struct call *c, bool kernel)
 {
 	struct stream_stats st;
 	struct endpoint ep;
@@ -439,14 +440,14 @@ time_t call_last_packet(struct call *c, bool refresh)
 
 	call_for_each_stream(c, m, comp)
 	{
-		media_stats(m, comp, &ep, &st, refresh);
+		media_stats(m, comp, &ep, &st, kernel);
 		if (st.last_packet > last)
 			last = (time_t)st.last_packet;
 	}
 	return last;
 }
 
-static void call_sum(struct call *c, struct stream_stats *out, bool refresh)
+static void call_sum(struct call *c, struct stream_stats *out, bool kernel)
 {
 	struct stream_stats st;
 	struct endpoint ep;
@@ -454,7 +455,7 @@ static void call_sum(struct call *c, struct stream_stats *out, bool refresh)
 
 	call_for_each_stream(c, m, comp)
 	{
-		media_stats(m, comp, &ep, &st, refresh);
+		media_stats(m, comp, &ep, &st, kernel);
 #define X(f, n) out->f += st.f;
 		XR_STREAM_COUNTERS(X)
 #undef X

@@ -137,15 +137,15 @@ const struct call_totals *calls_totals(void);
 const struct port_pool *calls_ports(void);
 /* Timeouts, delayed deletes, reaping of removed streams; once a second. */
 void calls_tick(time_t now);
-/* Counters of every stream, live and ended (last_packet unused); with kernel, the kernel's
- * per-entry counters are read (a syscall each) rather than taken as last read. */
+/* Counters of every stream, live and ended (last_packet unused); the kernel's per-entry
+ * counters are included (read: a syscall each) only with kernel. */
 void calls_sum(struct stream_stats *out, bool kernel);
-/* The latest packet time of any stream of the call (unix s, 0 = never), userspace or kernel
- * (refresh: read the kernel's counters now). */
-time_t call_last_packet(struct call *c, bool refresh);
-/* A stream's learned address and counters, userspace and kernel together. */
+/* The latest packet time of any stream of the call (unix s, 0 = never): in userspace, and
+ * with kernel, in the kernel too (read now). */
+time_t call_last_packet(struct call *c, bool kernel);
+/* A stream's learned address and counters: userspace, plus the kernel's with kernel. */
 void media_stats(struct media *m, int comp, struct endpoint *learned, struct stream_stats *st,
-		 bool refresh);
+		 bool kernel);
 /* Handles what the workers reported: latched streams, removed streams. */
 void calls_poll(void);
 
