@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* rtpgen: RTP generator, sink, echo and relayed-pair tester, for benchmarks and field tests.
- * Each payload carries a 64-bit sequence number and the CLOCK_MONOTONIC send time, so a sink on
- * the same host measures loss, reordering, duplicates and one-way latency. */
+/* rtpgen: RTP generator, sink, echo and relayed-pair tester, and an RTCP peer, for benchmarks,
+ * field tests and the namespace lab. Each RTP payload carries a 64-bit sequence number and the
+ * CLOCK_MONOTONIC send time, so a sink on the same host measures loss, reordering and latency. */
 #include "addr.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -163,7 +164,7 @@ static double hist_pct(const struct hist *h, double p)
 
 /* ---- options ---- */
 
-enum mode { M_SEND, M_SINK, M_ECHO, M_PAIR };
+enum mode { M_SEND, M_SINK, M_ECHO, M_PAIR, M_RTCP };
 
 enum opt_id {
 	O_TO = 1,
@@ -183,6 +184,9 @@ enum opt_id {
 	O_RTT,
 	O_BOTH,
 	O_WAIT,
+	O_LOCAL,
+	O_COUNT,
+	O_DELAY,
 	O_JSON,
 	O_HELP,
 };
@@ -204,6 +208,10 @@ static const struct mode_desc {
 	[M_PAIR] = {"pair",
 		    TX_OPTS | BIT(O_A) | BIT(O_B) | BIT(O_RELAY_A) | BIT(O_RELAY_B) | BIT(O_BOTH),
 		    BIT(O_A) | BIT(O_B) | BIT(O_RELAY_A) | BIT(O_PPS) | BIT(O_DURATION)},
+	[M_RTCP] = {"rtcp",
+		    BIT(O_LOCAL) | BIT(O_TO) | BIT(O_COUNT) | BIT(O_PPS) | BIT(O_DELAY) |
+			    BIT(O_DURATION) | BIT(O_SSRC),
+		    BIT(O_LOCAL) | BIT(O_DURATION)},
 };
 
 static const struct option long_opts[] = {
@@ -224,6 +232,9 @@ static const struct option long_opts[] = {
 	{"rtt", no_argument, NULL, O_RTT},
 	{"both", no_argument, NULL, O_BOTH},
 	{"wait", required_argument, NULL, O_WAIT},
+	{"local", required_argument, NULL, O_LOCAL},
+	{"count", required_argument, NULL, O_COUNT},
+	{"delay", required_argument, NULL, O_DELAY},
 	{"json", no_argument, NULL, O_JSON},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
@@ -232,12 +243,12 @@ static const struct option long_opts[] = {
 struct opts {
 	enum mode mode;
 	bool json, rtt, both;
-	struct endpoint from, listen, a, b;
+	struct endpoint from, listen, a, b, local;
 	/* One stream per destination: --to, --relay-a and --relay-b may repeat. */
 	struct endpoint to[MAX_STREAMS], relay_a[MAX_STREAMS], relay_b[MAX_STREAMS];
 	unsigned int n_to, n_relay_a, n_relay_b;
-	uint64_t pps, duration_ns, expect;
-	unsigned int size, batch, wait_ms;
+	uint64_t pps, duration_ns, expect, count;
+	unsigned int size, batch, wait_ms, delay_ms;
 	uint32_t ssrc;
 	uint8_t pt;
 	unsigned int given; /* BIT(O_*) of the options on the command line */
@@ -259,16 +270,24 @@ static void usage(FILE *f)
 		"       [--both] [--wait MS]\n"
 		"       Both ends of relayed streams: send from a to relay-a, receive at b;\n"
 		"       --both also sends from b to relay-b and receives at a.\n"
+		"  rtcp --local IP:PORT [--to IP:PORT --count N --pps N [--delay MS] [--ssrc X]]\n"
+		"       --duration S\n"
+		"       From one socket: send N compound RTCP packets (SR + SDES CNAME) to --to,\n"
+		"       count the RTCP and the other packets that arrive.\n"
 		"Options:\n"
 		"  -j, --json      one JSON object instead of a text line\n"
 		"  --to, --relay-a, --relay-b  repeat for more streams (up to %d), one SSRC each\n"
 		"  --pps N         packets per second over all streams (k and M suffixes allowed)\n"
-		"  --duration S    seconds (fractions allowed); 0 for sink/echo: until SIGINT\n"
+		"  --duration S    seconds (fractions allowed); 0 for sink/echo/rtcp: until "
+		"SIGINT;\n"
+		"                  for rtcp counted from the start, --delay included\n"
 		"  --size BYTES    UDP payload incl. the 12-byte RTP header, %d..%d (default %d)\n"
 		"  --batch N       packets per sendmmsg at most, 1..%d (default %d)\n"
 		"  --wait MS       after sending, how long receivers wait for stragglers (default "
 		"%d)\n"
 		"  --expect N      packets the sink should see (loss counts the missing tail)\n"
+		"  --delay MS      rtcp: only receive for this long before the first packet\n"
+		"  --count N       rtcp: packets to send (k and M suffixes allowed)\n"
 		"A bare PORT means 127.0.0.1:PORT.\n",
 		MAX_STREAMS, MIN_SIZE, MAX_SIZE, DEF_SIZE, MAX_BATCH, DEF_BATCH, DEF_WAIT_MS);
 }
@@ -411,9 +430,17 @@ static int parse_one(struct opts *o, int id, const char *arg)
 			return arg_error(BAD_NUM, name, arg);
 		return 0;
 	case O_WAIT:
+	case O_DELAY:
 		if (parse_uint(arg, 600000, false, &v))
 			return arg_error("--%s: '%s' is not a number of milliseconds", name, arg);
-		o->wait_ms = (unsigned int)v;
+		*(id == O_WAIT ? &o->wait_ms : &o->delay_ms) = (unsigned int)v;
+		return 0;
+	case O_LOCAL:
+		return parse_endpoint(arg, true, &o->local) ? arg_error(BAD_EP, name, arg) : 0;
+	case O_COUNT:
+		if (parse_uint(arg, UINT32_MAX, true, &o->count) || !o->count)
+			return arg_error("--%s: '%s' is not a count of 1..%u packets", name, arg,
+					 UINT32_MAX);
 		return 0;
 	case O_RTT:
 		o->rtt = true;
@@ -432,11 +459,27 @@ static int check_family(const char *what, const struct endpoint *x, const struct
 	return 0;
 }
 
+/* rtcp sends only with a destination, and then needs to know how much and how fast. */
+static int rtcp_check_args(const struct opts *o)
+{
+	const unsigned int tx_only = BIT(O_COUNT) | BIT(O_PPS) | BIT(O_DELAY) | BIT(O_SSRC);
+
+	if (o->n_to > 1)
+		return arg_error("rtcp: give --to once");
+	if (!o->n_to && (o->given & tx_only))
+		return arg_error("rtcp: --count, --pps, --delay and --ssrc need --to");
+	if (o->n_to && !(o->given & BIT(O_COUNT)))
+		return arg_error("rtcp: --to needs --count");
+	if (o->n_to && !(o->given & BIT(O_PPS)))
+		return arg_error("rtcp: --to needs --pps");
+	return 0;
+}
+
 /* Returns 0 to run, 1 when --help was printed, 2 on a bad command line (message printed). */
 static int parse_args(struct opts *o, int argc, char **argv)
 {
 	const struct mode_desc *md;
-	int i = 1, c;
+	int i = 1, c, rc;
 
 	memset(o, 0, sizeof(*o));
 	o->size = DEF_SIZE;
@@ -455,12 +498,12 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		}
 	}
 	if (i >= argc)
-		return arg_error("missing command (send, sink, echo, pair; --help)");
+		return arg_error("missing command (send, sink, echo, pair, rtcp; --help)");
 	for (c = 0; c < (int)(sizeof(modes) / sizeof(modes[0])); c++)
 		if (!strcmp(argv[i], modes[c].name))
 			break;
 	if (c == (int)(sizeof(modes) / sizeof(modes[0])))
-		return arg_error("unknown command '%s' (send, sink, echo, pair)", argv[i]);
+		return arg_error("unknown command '%s' (send, sink, echo, pair, rtcp)", argv[i]);
 	o->mode = (enum mode)c;
 	md = &modes[o->mode];
 
@@ -470,8 +513,6 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":jh", long_opts, NULL)) != -1) {
-		int rc;
-
 		if (c == 'j' || c == O_JSON) {
 			o->json = true;
 			continue;
@@ -504,7 +545,10 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	if (o->n_relay_b && o->n_relay_b != o->n_relay_a)
 		return arg_error("%s: give --relay-b as often as --relay-a (once per stream)",
 				 md->name);
+	if (o->mode == M_RTCP && (rc = rtcp_check_args(o)))
+		return rc;
 	if (check_family(md->name, &o->to[0], &o->from) ||
+	    check_family(md->name, &o->to[0], &o->local) ||
 	    check_family(md->name, &o->a, &o->relay_a[0]) ||
 	    check_family(md->name, &o->b, &o->relay_b[0]))
 		return 2;
@@ -1329,6 +1373,179 @@ static int cmd_pair(const struct opts *o)
 	return rc;
 }
 
+/* ---- rtcp ---- */
+
+#define NTP_UNIX_OFFSET 2208988800ULL /* seconds from 1900 (NTP's epoch) to 1970 */
+#define RTCP_SR		200
+#define RTCP_SDES	202
+#define RTCP_SR_LEN	28 /* header, SSRC, sender info; no report blocks */
+#define SDES_CNAME	1
+#define CNAME_MAX	64
+/* SR, then SDES: header, SSRC, CNAME type and length, the name, the end item and padding. */
+#define RTCP_MAX (RTCP_SR_LEN + 4 + 4 + 2 + CNAME_MAX + 4)
+
+struct rtcp_peer {
+	int fd;
+	const struct endpoint *to;
+	uint32_t ssrc, ts_base;
+	uint64_t start_ns;
+	char cname[CNAME_MAX];
+	/* results */
+	uint64_t tried, errors, received, rtcp, non_rtcp;
+};
+
+/* Report `seq` as a compound packet (RFC 3550 6.1): an SR with no report blocks, then an SDES
+ * with one chunk holding our CNAME. The SR's RTP timestamp runs at 8 kHz from the start; its
+ * packet and octet counts are seq and seq * 160, as if a 20 ms G.711 frame preceded each
+ * report, so they grow visibly in a capture. Returns the length. */
+static size_t rtcp_fill(const struct rtcp_peer *pr, uint8_t *p, uint64_t seq)
+{
+	size_t cname_len = strlen(pr->cname), sdes_len;
+	struct timespec wall;
+	uint64_t elapsed = now_ns() - pr->start_ns;
+	uint8_t *q = p + RTCP_SR_LEN;
+
+	clock_gettime(CLOCK_REALTIME, &wall);
+	p[0] = 0x80; /* version 2, no padding, no report blocks */
+	p[1] = RTCP_SR;
+	put16(p + 2, RTCP_SR_LEN / 4 - 1);
+	put32(p + 4, pr->ssrc);
+	put32(p + 8, (uint32_t)((uint64_t)wall.tv_sec + NTP_UNIX_OFFSET));
+	put32(p + 12, (uint32_t)(((uint64_t)wall.tv_nsec << 32) / NSEC));
+	put32(p + 16, pr->ts_base + (uint32_t)((unsigned __int128)elapsed * 8000 / NSEC));
+	put32(p + 20, (uint32_t)seq);
+	put32(p + 24, (uint32_t)(seq * TS_STEP));
+	/* The item list ends with a null octet, then nulls up to a 32-bit boundary. */
+	sdes_len = (4 + 4 + 2 + cname_len + 1 + 3) & ~(size_t)3;
+	memset(q, 0, sdes_len);
+	q[0] = 0x81; /* version 2, one chunk */
+	q[1] = RTCP_SDES;
+	put16(q + 2, (uint16_t)(sdes_len / 4 - 1));
+	put32(q + 4, pr->ssrc);
+	q[8] = SDES_CNAME;
+	q[9] = (uint8_t)cname_len;
+	memcpy(q + 10, pr->cname, cname_len);
+	return RTCP_SR_LEN + sdes_len;
+}
+
+static void rtcp_send(struct rtcp_peer *pr)
+{
+	uint8_t p[RTCP_MAX];
+	size_t len = rtcp_fill(pr, p, pr->tried);
+
+	/* A failed packet still counts as due, so the schedule does not stall on it. */
+	pr->tried++;
+	while (sendto(pr->fd, p, len, 0, &pr->to->sa, ep_len(pr->to)) < 0) {
+		if (errno != EINTR) {
+			pr->errors++;
+			return;
+		}
+	}
+}
+
+/* Reads what is queued. RTCP by the common header: version 2, packet type 192..223 (RFC 5761:
+ * the range RTP must not use). 0 or -errno. */
+static int rtcp_drain(struct rtcp_peer *pr)
+{
+	uint8_t p[RX_BUF];
+
+	for (;;) {
+		ssize_t n = recv(pr->fd, p, sizeof(p), MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR || errno == ECONNREFUSED)
+				continue;
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+		}
+		pr->received++;
+		if (n >= 4 && (p[0] >> 6) == 2 && p[1] >= 192 && p[1] <= 223)
+			pr->rtcp++;
+		else
+			pr->non_rtcp++;
+	}
+}
+
+/* Sends on the schedule and receives until the end of --duration (or a signal). 0 or -errno. */
+static int rtcp_run(struct rtcp_peer *pr, const struct opts *o)
+{
+	uint64_t first = pr->start_ns + (uint64_t)o->delay_ms * 1000000;
+	uint64_t end = o->duration_ns ? pr->start_ns + o->duration_ns : 0;
+	struct pollfd pfd = {.fd = pr->fd, .events = POLLIN};
+	sigset_t block, orig;
+	int err = 0;
+
+	/* Signals only arrive inside ppoll, so none is lost between the check and the wait. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	while (!stop_flag && !err) {
+		uint64_t now = now_ns(), wake = end, due = 0;
+		struct timespec ts;
+
+		if (end && now >= end)
+			break;
+		while (pr->tried < o->count) {
+			due = first + (uint64_t)((unsigned __int128)pr->tried * NSEC / o->pps);
+			if (due > now)
+				break;
+			rtcp_send(pr);
+		}
+		if (pr->tried < o->count && (!wake || due < wake))
+			wake = due;
+		if (wake) {
+			now = now_ns();
+			wake = wake > now ? wake - now : 0;
+			ts.tv_sec = (time_t)(wake / NSEC);
+			ts.tv_nsec = (long)(wake % NSEC);
+		}
+		if (ppoll(&pfd, 1, wake ? &ts : NULL, &orig) < 0) {
+			if (errno != EINTR)
+				err = -errno;
+			continue;
+		}
+		if (pfd.revents)
+			err = rtcp_drain(pr);
+	}
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	return err;
+}
+
+static int cmd_rtcp(const struct opts *o)
+{
+	struct rtcp_peer pr = {.to = &o->to[0], .ssrc = o->ssrc};
+	char at[EP_STRLEN], to[EP_STRLEN] = "", ip[EP_STRLEN];
+	double secs;
+	int err;
+
+	pr.fd = udp_open(ep_family(&o->local), &o->local, NULL);
+	if (pr.fd < 0)
+		return 1;
+	pr.ts_base = o->ssrc * 2654435761u;
+	snprintf(pr.cname, sizeof(pr.cname), "rtpgen@%s", ep_ip_str(&o->local, ip, sizeof(ip)));
+	pr.start_ns = now_ns();
+	err = rtcp_run(&pr, o);
+	secs = (double)(now_ns() - pr.start_ns) / 1e9;
+	if (err)
+		fprintf(stderr, "rtpgen: rtcp: %s\n", strerror(-err));
+	ep_str(&o->local, at, sizeof(at));
+	if (o->n_to)
+		ep_str(&o->to[0], to, sizeof(to));
+	if (o->json)
+		printf("{\"mode\":\"rtcp\",\"local\":\"%s\",\"to\":\"%s\",\"ssrc\":%u,"
+		       "\"duration_s\":%.3f,\"sent\":%" PRIu64 ",\"errors\":%" PRIu64
+		       ",\"received\":%" PRIu64 ",\"rtcp\":%" PRIu64 ",\"non_rtcp\":%" PRIu64 "}\n",
+		       at, to, o->ssrc, secs, pr.tried - pr.errors, pr.errors, pr.received, pr.rtcp,
+		       pr.non_rtcp);
+	else
+		printf("rtpgen rtcp at %s in %.2f s: sent %" PRIu64 " to %s, errors %" PRIu64
+		       "; received %" PRIu64 " (RTCP %" PRIu64 ", other %" PRIu64 ")\n",
+		       at, secs, pr.tried - pr.errors, o->n_to ? to : "-", pr.errors, pr.received,
+		       pr.rtcp, pr.non_rtcp);
+	close(pr.fd);
+	return err ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -1352,6 +1569,8 @@ int main(int argc, char **argv)
 		return cmd_echo(&o);
 	case M_PAIR:
 		return cmd_pair(&o);
+	case M_RTCP:
+		return cmd_rtcp(&o);
 	}
 	return 2;
 }

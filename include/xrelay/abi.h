@@ -67,7 +67,7 @@ _Static_assert(sizeof(struct xr_fwd_entry) == 80, "xr_fwd_entry size");
 struct xr_entry_stats {
 	__u64 packets;
 	__u64 bytes;
-	__u64 last_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the last forwarded packet */
+	__u64 last_ns; /* CLOCK_MONOTONIC ns of the last forwarded packet (coarse: tick precision) */
 	__u32 last_ssrc; /* host order */
 	__u16 last_seq;	 /* host order */
 	__u16 pad;

@@ -456,6 +456,9 @@ static int lab_setup(void **state)
 		fail |= sh("ip link set %s address %s", devs[d].name, devs[d].mac);
 		fail |= sh("ip addr add %s dev %s", devs[d].ip4, devs[d].name);
 		fail |= sh("ip addr add %s dev %s nodad", devs[d].ip6, devs[d].name);
+		/* The peers stay silent (no IPv6 autoconfiguration, router or listener reports):
+		 * whatever they sent would reach the program and move the counters a row checks. */
+		fail |= sh("echo 1 > /proc/sys/net/ipv6/conf/%s/disable_ipv6", devs[d].peer);
 		fail |= sh("ip link set %s up && ip link set %s up", devs[d].name, devs[d].peer);
 		ifindex[d] = (int)if_nametoindex(devs[d].name);
 		if (!ifindex[d])

@@ -6,7 +6,7 @@
 # native the kernel must carry the media after latching, with off userspace carries all of it;
 # what must arrive is the same in both.
 #
-# Needs root, iproute2, ethtool, nsenter, jq, perl and the built daemon and tools. Knobs:
+# Needs root, iproute2, ethtool, nsenter, jq and the built daemon and tools. Knobs:
 # LAB_MODES (default "native off"; "none" runs without --xdp and expects no kernel keys),
 # LAB_PPS, LAB_SECS, LAB_MAX_LOSS, LAB_MAX_USERSPACE, E2E_VERBOSE=1 (logs even on success),
 # XRELAYD, RTPGEN, NGCLI (other binaries).
@@ -20,12 +20,12 @@ ROOT=$(pwd)
 XRELAYD=${XRELAYD:-$ROOT/build/xrelayd}
 RTPGEN=${RTPGEN:-$ROOT/build/rtpgen}
 NGCLI=${NGCLI:-$ROOT/build/ngcli}
-RTCP_PEER=$ROOT/tests/e2e/netns/rtcp_peer.pl
 MODES=${LAB_MODES:-native off}
 PPS=${LAB_PPS:-2000}		# RTP packets/s each way
 SECS=${LAB_SECS:-1}		# seconds of RTP per phase (whole seconds)
 RTCP_COUNT=100			# RTCP packets each way per phase, at RTCP_PPS
 RTCP_PPS=200
+RTCP_DELAY=300			# ms an RTCP peer only listens before it sends (the other end binds)
 MAX_LOSS=${LAB_MAX_LOSS:-5}	# packets a direction may lose to a host hiccup
 MAX_USER=${LAB_MAX_USERSPACE:-50} # per stream and latching: packets userspace may see, XDP on
 NG=127.0.0.1:2223		# the relay namespace's loopback: no ng on the media veths
@@ -287,15 +287,16 @@ statistics() { # the reply in $T/stats.json; sets K_XDP, K_ENTRIES, K_FWD (tx + 
 
 # ---- traffic ----
 
-# Sends RTCP_COUNT packets to TO (if given) after a 0.3 s head start for the other end to bind,
-# counts what arrives until the end of the phase.
+# rtpgen rtcp: sends RTCP_COUNT packets to TO (if given) after RTCP_DELAY ms for the other end
+# to bind, counts what arrives until the end of the phase (0.5 s after the last packet).
 rtcp_peer() { # LOG NAMESPACE LOCAL [TO]
-	_d=$(awk "BEGIN { print 0.3 + $RTCP_COUNT / $RTCP_PPS + 0.5 }")
+	_ms=$((RTCP_DELAY + RTCP_COUNT * 1000 / RTCP_PPS + 500))
+	_d=$(printf '%d.%03d' $((_ms / 1000)) $((_ms % 1000)))
 	if [ $# -ge 4 ]; then
-		start "$1" "$2" "$RTCP_PEER" --local "$3" --to "$4" --count "$RTCP_COUNT" \
-			--pps "$RTCP_PPS" --wait 0.3 --duration "$_d"
+		start "$1" "$2" "$RTPGEN" -j rtcp --local "$3" --to "$4" --count "$RTCP_COUNT" \
+			--pps "$RTCP_PPS" --delay "$RTCP_DELAY" --duration "$_d"
 	else
-		start "$1" "$2" "$RTCP_PEER" --local "$3" --duration "$_d"
+		start "$1" "$2" "$RTPGEN" -j rtcp --local "$3" --duration "$_d"
 	fi
 }
 
@@ -595,7 +596,7 @@ run_mode() { # MODE
 }
 
 lab_check_tools >"$T/tools" || fail "$(cat "$T/tools")"
-for c in jq perl ss; do
+for c in jq ss; do
 	command -v "$c" >/dev/null 2>&1 || fail "$c not found (tools/install-deps installs it)"
 done
 for b in "$XRELAYD" "$RTPGEN" "$NGCLI"; do

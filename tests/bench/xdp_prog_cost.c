@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The XDP program's own cost per packet: BPF_PROG_RUN with a large repeat count on a forwarded
+ * IPv4 RTP packet (the hit path) and on one without an entry (a punt), with one entry installed
+ * and again with many, in a private network and mount namespace like tests/bpf/test_xdp.c. */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <linux/bpf.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kernel.h"
+#include "log.h"
+#include "pkt.h"
+
+#define PIN_ROOT "/sys/fs/bpf/xrelay-bench"
+
+/* The relay's two interfaces (veth ends in the private namespace) and the one neighbour. */
+#define DEV_IN	   "xra"
+#define DEV_OUT	   "xrb"
+#define MAC_IN	   "02:00:00:00:0a:01"
+#define MAC_OUT	   "02:00:00:00:0b:01"
+#define NEIGH_IP   "10.0.2.2"
+#define NEIGH_MAC  "02:00:00:01:02:02"
+#define NEIGH_PORT 6000
+
+struct opts {
+	unsigned long repeat;
+	unsigned long entries;
+	int trials;
+	size_t size; /* UDP payload */
+};
+
+/* One timed case: ns per packet of each trial, sorted. */
+struct result {
+	double ns[64];
+	int n;
+};
+
+static bool kernel_up;
+static int ifindex_in;
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[256];
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	ret = system(cmd);
+	if (ret)
+		fprintf(stderr, "xdp_prog_cost: '%s' failed (%d)\n", cmd, ret);
+	return ret ? -EIO : 0;
+}
+
+static int read_int_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* A private network namespace with two veths, and a private bpffs: the pins and the links
+ * vanish with the process, even when it dies before its cleanup. */
+static int lab_setup(void)
+{
+	int ret = 0;
+
+	if (unshare(CLONE_NEWNET | CLONE_NEWNS)) {
+		fprintf(stderr, "xdp_prog_cost: unshare: %s (needs root)\n", strerror(errno));
+		return -errno;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL)) {
+		fprintf(stderr, "xdp_prog_cost: cannot mount a private bpffs: %s\n",
+			strerror(errno));
+		return -errno;
+	}
+	ret |= sh("ip link set lo up");
+	ret |= sh("ip link add " DEV_IN " type veth peer name xpa");
+	ret |= sh("ip link add " DEV_OUT " type veth peer name xpb");
+	ret |= sh("ip link set " DEV_IN " address " MAC_IN);
+	ret |= sh("ip link set " DEV_OUT " address " MAC_OUT);
+	ret |= sh("ip addr add 10.0.1.1/24 dev " DEV_IN);
+	ret |= sh("ip addr add 10.0.2.1/24 dev " DEV_OUT);
+	ret |= sh("ip link set " DEV_IN " up && ip link set xpa up");
+	ret |= sh("ip link set " DEV_OUT " up && ip link set xpb up");
+	ret |= sh("ip neigh replace " NEIGH_IP " lladdr " NEIGH_MAC " dev " DEV_OUT
+		  " nud permanent");
+	if (ret)
+		return ret;
+	ifindex_in = (int)if_nametoindex(DEV_IN);
+	if (!ifindex_in)
+		return -ENODEV;
+
+	/* kernel_open turns forwarding on for loopback, which bpf_fib_lookup needs. */
+	ret = kernel_open(PIN_ROOT);
+	if (ret) {
+		fprintf(stderr, "xdp_prog_cost: kernel_open: %s\n", strerror(-ret));
+		return ret;
+	}
+	kernel_up = true;
+	for (int i = 0; i < 2; i++) {
+		const char *dev = i ? DEV_OUT : DEV_IN;
+		enum xdp_mode got;
+
+		ret = kernel_attach((int)if_nametoindex(dev), XDP_MODE_NATIVE, &got);
+		if (ret) {
+			fprintf(stderr, "xdp_prog_cost: kernel_attach(%s): %s\n", dev,
+				strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static void cleanup(void)
+{
+	if (kernel_up)
+		kernel_close(true);
+	kernel_up = false;
+}
+
+static struct endpoint ep(const char *ip, uint16_t port)
+{
+	struct endpoint e = {0};
+
+	ep_parse_ip(&e, ip);
+	ep_set_port(&e, port);
+	return e;
+}
+
+/* BPF_PROG_RUN reruns the program on the bytes it rewrote, so the measured entry maps the
+ * packet onto itself (from and to the neighbour's address and port): every repeat then takes
+ * the whole hit path (parse, lookup, source and payload checks, FIB, rewrite, redirect) and
+ * the output equals the input. */
+static int install_hit_entry(void)
+{
+	struct kernel_fwd f = {
+		.local = ep(NEIGH_IP, NEIGH_PORT),
+		.peer = ep(NEIGH_IP, NEIGH_PORT),
+		.new_src = ep(NEIGH_IP, NEIGH_PORT),
+		.new_dst = ep(NEIGH_IP, NEIGH_PORT),
+		.flags = XR_F_RTP | XR_F_RTCP,
+	};
+
+	return kernel_fwd_install(&f);
+}
+
+/* Entries with distinct keys (10.64.0.0/10 addresses, ports 1024..60999), each a plausible
+ * stream towards the neighbour. */
+static int install_bulk(unsigned long from, unsigned long to)
+{
+	for (unsigned long i = from; i < to; i++) {
+		char ip[32];
+		uint32_t a = (uint32_t)(i / 60000);
+		struct kernel_fwd f = {
+			.peer = ep("10.0.1.2", (uint16_t)(5000 + i % 1000)),
+			.new_src = ep("10.0.2.1", (uint16_t)(1024 + i % 60000)),
+			.new_dst = ep(NEIGH_IP, (uint16_t)(10000 + i % 50000)),
+			.flags = XR_F_RTP | XR_F_RTCP,
+		};
+		int ret;
+
+		snprintf(ip, sizeof(ip), "10.%u.%u.%u", 64 + (a >> 16), (a >> 8) & 255, a & 255);
+		f.local = ep(ip, (uint16_t)(1024 + i % 60000));
+		ret = kernel_fwd_install(&f);
+		if (ret) {
+			fprintf(stderr, "xdp_prog_cost: installing entry %lu: %s\n", i,
+				strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* The packet: IPv4 RTP (PT 0) from and to the neighbour, as it arrives on DEV_IN. */
+static int build_frame(uint8_t *frame, size_t cap, uint16_t dport, size_t size)
+{
+	static uint8_t payload[PKT_MAX];
+	struct pkt p = {
+		.family = 4,
+		.src = NEIGH_IP,
+		.dst = NEIGH_IP,
+		.sport = NEIGH_PORT,
+		.dport = dport,
+		.payload = payload,
+	};
+
+	if (size < 12 || size > 1400)
+		return -EINVAL;
+	p.payload_len = pkt_rtp(payload, sizeof(payload), 0, false, 0x1234, 0xabcdef, 0xdeadbeef,
+				size - 12);
+	/* The MACs the rewrite sets, so that a hit leaves the frame as it was. */
+	pkt_mac(p.eth_dst, NEIGH_MAC);
+	pkt_mac(p.eth_src, MAC_OUT);
+	return pkt_build(&p, frame, cap);
+}
+
+static int run(const uint8_t *frame, int len, unsigned long repeat, uint32_t *retval,
+	       uint32_t *duration, uint8_t *out, uint32_t *out_len)
+{
+	static uint8_t scratch[PKT_MAX + 256];
+	struct xdp_md ctx = {.data_end = (__u32)len, .ingress_ifindex = (__u32)ifindex_in};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (__u32)len,
+		    .data_out = out ? out : scratch, .data_size_out = sizeof(scratch),
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = (__u32)repeat);
+	int ret = bpf_prog_test_run_opts(kernel_prog_fd(), &o);
+
+	if (ret) {
+		fprintf(stderr, "xdp_prog_cost: bpf_prog_test_run_opts: %s\n", strerror(-ret));
+		return ret;
+	}
+	*retval = o.retval;
+	*duration = o.duration;
+	if (out_len)
+		*out_len = o.data_size_out;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const struct result *r)
+{
+	return r->n % 2 ? r->ns[r->n / 2] : (r->ns[r->n / 2 - 1] + r->ns[r->n / 2]) / 2;
+}
+
+/* Runs the frame once to check the verdict (and, for a hit, that the output is the input),
+ * then trials x repeat times; every run must have the verdict, which the global counters
+ * confirm. */
+static int measure(const char *what, const uint8_t *frame, int len, uint32_t want,
+		   enum xr_counter counter, const struct opts *o, struct result *r)
+{
+	uint8_t out[PKT_MAX + 256];
+	uint64_t before[XR_C_MAX], after[XR_C_MAX];
+	uint32_t retval, duration, out_len;
+	unsigned long long runs = 1ULL + (unsigned long long)o->trials * o->repeat;
+	int ret;
+
+	if ((ret = kernel_counters(before)) ||
+	    (ret = run(frame, len, 1, &retval, &duration, out, &out_len)))
+		return ret;
+	if (retval != want) {
+		fprintf(stderr, "xdp_prog_cost: %s: verdict %u, want %u\n", what, retval, want);
+		return -EPROTO;
+	}
+	if (out_len != (uint32_t)len || memcmp(out, frame, (size_t)len)) {
+		fprintf(stderr, "xdp_prog_cost: %s: the program changed the frame\n", what);
+		pkt_dump_diff(stderr, "out", out, out_len, "in", frame, (size_t)len);
+		return -EPROTO;
+	}
+	r->n = 0;
+	for (int t = 0; t < o->trials; t++) {
+		ret = run(frame, len, o->repeat, &retval, &duration, NULL, NULL);
+		if (ret)
+			return ret;
+		r->ns[r->n++] = duration;
+	}
+	qsort(r->ns, (size_t)r->n, sizeof(r->ns[0]), cmp_double);
+	if ((ret = kernel_counters(after)))
+		return ret;
+	if (after[counter] - before[counter] != runs) {
+		fprintf(stderr, "xdp_prog_cost: %s: counter %s moved by %llu, want %llu\n", what,
+			kernel_counter_name(counter),
+			(unsigned long long)(after[counter] - before[counter]), runs);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: xdp_prog_cost [--repeat N] [--entries N] [--trials N] [--size BYTES]\n"
+		   "  The XDP program's cost per packet (BPF_PROG_RUN, repeat N) on a forwarded\n"
+		   "  IPv4 RTP packet and on a punted one, with 1 entry and with N entries\n"
+		   "  (default repeat 1000000, entries 100000, trials 5, size 172: UDP payload).\n"
+		   "  Needs root. Prints one line per table size, then one JSON object.\n");
+}
+
+static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return errno || end == s || *end || *v < min || *v > max || s[0] == '-' ? -EINVAL : 0;
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{"repeat", required_argument, NULL, 'r'}, {"entries", required_argument, NULL, 'e'},
+		{"trials", required_argument, NULL, 't'}, {"size", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
+	};
+	unsigned long v;
+	int c, bad = 0;
+
+	*o = (struct opts){.repeat = 1000000, .entries = 100000, .trials = 5, .size = 172};
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			bad = parse_ulong(optarg, 1, 100000000, &o->repeat);
+			break;
+		case 'e':
+			bad = parse_ulong(optarg, 1, XR_MAX_ENTRIES, &o->entries);
+			break;
+		case 't':
+			bad = parse_ulong(optarg, 1, 64, &v);
+			o->trials = (int)v;
+			break;
+		case 's':
+			bad = parse_ulong(optarg, 12, 1400, &v);
+			o->size = v;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+		if (bad) {
+			fprintf(stderr,
+				"xdp_prog_cost: bad value '%s' (1 <= repeat <= 1e8, 1 <= entries "
+				"<= "
+				"%u, 1 <= trials <= 64, 12 <= size <= 1400)\n",
+				optarg, XR_MAX_ENTRIES);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "xdp_prog_cost: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint8_t hit[PKT_MAX], miss[PKT_MAX];
+	struct result rh[2], rm[2];
+	unsigned long sizes[2];
+	double install_s = 0;
+	struct opts o;
+	int hit_len, miss_len, stats_on, jit;
+
+	if (parse_opts(argc, argv, &o))
+		return 2;
+	log_init(LOG_WARNING, true);
+	stats_on = read_int_file("/proc/sys/kernel/bpf_stats_enabled");
+	jit = read_int_file("/proc/sys/net/core/bpf_jit_enable");
+	if (stats_on > 0)
+		fprintf(stderr, "xdp_prog_cost: warning: kernel.bpf_stats_enabled is on, which "
+				"adds its own cost to every run\n");
+	atexit(cleanup);
+	if (lab_setup())
+		return 1;
+	hit_len = build_frame(hit, sizeof(hit), NEIGH_PORT, o.size);
+	miss_len = build_frame(miss, sizeof(miss), NEIGH_PORT + 1, o.size);
+	if (hit_len < 0 || miss_len < 0) {
+		fprintf(stderr, "xdp_prog_cost: cannot build the packets\n");
+		return 1;
+	}
+
+	sizes[0] = 1;
+	sizes[1] = o.entries;
+	if (install_hit_entry())
+		return 1;
+	for (int s = 0; s < 2; s++) {
+		if (s == 1) {
+			double t0 = now_s();
+
+			if (o.entries > 1 && install_bulk(0, o.entries - 1))
+				return 1;
+			install_s = now_s() - t0;
+		}
+		if (kernel_fwd_count() != sizes[s]) {
+			fprintf(stderr, "xdp_prog_cost: %u entries installed, want %lu\n",
+				kernel_fwd_count(), sizes[s]);
+			return 1;
+		}
+		if (measure("hit", hit, hit_len, XDP_REDIRECT, XR_C_REDIRECT, &o, &rh[s]) ||
+		    measure("punt", miss, miss_len, XDP_PASS, XR_C_PUNT_NO_ENTRY, &o, &rm[s]))
+			return 1;
+		printf("xdp_prog_cost: %lu entries: hit (redirect) %.0f ns/packet, punt (no "
+		       "entry) %.0f ns/packet (median of %d x %lu runs; min %.0f / %.0f)\n",
+		       sizes[s], median(&rh[s]), median(&rm[s]), o.trials, o.repeat, rh[s].ns[0],
+		       rm[s].ns[0]);
+	}
+	printf("{\"repeat\":%lu,\"trials\":%d,\"size\":%zu,\"jit\":%d,\"bpf_stats\":%d,"
+	       "\"entries\":[%lu,%lu],\"hit_ns\":[%.0f,%.0f],\"punt_ns\":[%.0f,%.0f],"
+	       "\"hit_min_ns\":[%.0f,%.0f],\"punt_min_ns\":[%.0f,%.0f],"
+	       "\"install_per_s\":%.0f}\n",
+	       o.repeat, o.trials, o.size, jit, stats_on, sizes[0], sizes[1], median(&rh[0]),
+	       median(&rh[1]), median(&rm[0]), median(&rm[1]), rh[0].ns[0], rh[1].ns[0],
+	       rm[0].ns[0], rm[1].ns[0], install_s > 0 ? (double)(o.entries - 1) / install_s : 0);
+	return 0;
+}
