@@ -24,8 +24,10 @@ USR_SRC  := $(filter-out userspace/main.c,$(wildcard userspace/*.c))
 USR_OBJ  := $(USR_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libxrelay.a
 DAEMON   := $(BUILD)/xrelayd
+# A tool is tools/NAME.c, or for a bigger one every .c in tools/NAME/; either becomes build/NAME.
 TOOL_SRC := $(wildcard tools/*.c)
-TOOLS    := $(TOOL_SRC:tools/%.c=$(BUILD)/%)
+TOOL_DIRS := $(sort $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c))))
+TOOLS    := $(TOOL_SRC:tools/%.c=$(BUILD)/%) $(TOOL_DIRS:%=$(BUILD)/%)
 TLIB_SRC := $(wildcard tests/lib/*.c)
 TLIB_OBJ := $(TLIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -128,6 +130,13 @@ $(DAEMON): $(BUILD)/userspace/main.o $(LIB)
 $(BUILD)/%: $(BUILD)/tools/%.o $(LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+define TOOL_DIR_RULE
+$(BUILD)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(LIB)
+	@echo "  LD      $$@"
+	$(Q)$(CC) $(CFLAGS) -o $$@ $$^ $(LDLIBS)
+endef
+$(foreach d,$(TOOL_DIRS),$(eval $(call TOOL_DIR_RULE,$(d))))
 
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(TLIB_OBJ) $(LIB)
 	@echo "  LD      $@"

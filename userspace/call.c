@@ -3,6 +3,7 @@
  * Runs on the control thread only; the media workers see streams through messages. */
 #include "call.h"
 
+#include "load.h"
 #include "log.h"
 #include "ports.h"
 #include "worker.h"
@@ -39,6 +40,16 @@ int calls_init(const struct config *c)
 {
 	cfg = c;
 	return ports_init(&pool, c->port_min, c->port_max, c->port_quarantine);
+}
+
+void calls_refused(void)
+{
+	totals.rejected++;
+}
+
+const struct config *calls_config(void)
+{
+	return cfg;
 }
 
 const struct call_totals *calls_totals(void)
@@ -850,6 +861,7 @@ void calls_tick(time_t now)
 		}
 	}
 	update_rates();
+	load_update();
 	calls_poll();
 }
 

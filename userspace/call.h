@@ -134,6 +134,9 @@ struct call *call_first(void);
 struct call *call_next(const struct call *c);
 unsigned long calls_count(void);
 const struct call_totals *calls_totals(void);
+const struct config *calls_config(void);
+/* Counts an offer refused before it reached the calls (load limits). */
+void calls_refused(void);
 const struct port_pool *calls_ports(void);
 /* Timeouts, delayed deletes, reaping of removed streams; once a second. */
 void calls_tick(time_t now);

@@ -34,6 +34,9 @@ enum {
 	O_CONFIG_SECTION,
 	O_XDP,
 	O_TABLE,
+	O_MAX_SESSIONS,
+	O_MAX_LOAD,
+	O_MAX_CPU,
 };
 
 struct opt_def {
@@ -67,6 +70,12 @@ static const struct opt_def opts[] = {
 	{"xdp", O_XDP, "MODE", false,
 	 "kernel fast path: native (default; generic where native fails), generic, off"},
 	{"table", O_TABLE, "INT", false, "rtpengine's kernel table: -1 means --xdp=off"},
+	{"max-sessions", O_MAX_SESSIONS, "INT", false,
+	 "refuse new calls from this many on; -1: no limit (default)"},
+	{"max-load", O_MAX_LOAD, "FLOAT", false,
+	 "refuse new calls while the 1-minute load average is this high; 0: off (default)"},
+	{"max-cpu", O_MAX_CPU, "FLOAT", false,
+	 "refuse new calls while CPU usage is this many percent; 0: off (default)"},
 	{"foreground", 'f', NULL, false, "do not fork to the background"},
 	{"pidfile", 'p', "FILE", false, "write the process id to this file"},
 	{"log-level", 'L', "LEVEL", false,
@@ -140,6 +149,7 @@ static void set_defaults(struct config *cfg)
 	cfg->delete_delay = 30;
 	cfg->port_quarantine = 10;
 	cfg->xdp = XDP_MODE_NATIVE;
+	cfg->max_sessions = -1;
 	cfg->num_threads = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (int)cpus;
 	cfg->log_level = LOG_INFO;
 	snprintf(cfg->config_section, sizeof(cfg->config_section), "xrelay");
@@ -162,6 +172,24 @@ static int set_uint(struct loader *ld, const struct opt_def *o, const char *s, u
 	return 0;
 bad:
 	return fail(ld, o, "'%s' is not a number between %u and %u", s, min, max);
+}
+
+static int set_double(struct loader *ld, const struct opt_def *o, const char *s, double min,
+		      double max, double *out)
+{
+	char *end;
+	double v;
+
+	if (!isdigit((unsigned char)s[0]))
+		goto bad;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || v < min || v > max)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	return fail(ld, o, "'%s' is not a number between %g and %g", s, min, max);
 }
 
 static int set_flag(struct loader *ld, const struct opt_def *o, const char *s, bool *out)
@@ -330,6 +358,19 @@ static int apply(struct loader *ld, const struct opt_def *o, char *val)
 		else
 			return fail(ld, o, "'%s' is not native, generic or off", val);
 		return 0;
+	case O_MAX_SESSIONS:
+		if (!strcmp(val, "-1")) {
+			cfg->max_sessions = -1;
+			return 0;
+		}
+		rc = set_uint(ld, o, val, 0, 10000000, &v);
+		if (!rc)
+			cfg->max_sessions = (int)v;
+		return rc;
+	case O_MAX_LOAD:
+		return set_double(ld, o, val, 0, 10000, &cfg->max_load);
+	case O_MAX_CPU:
+		return set_double(ld, o, val, 0, 100, &cfg->max_cpu);
 	case O_TABLE:
 		/* rtpengine's kernel module table: a negative one means no kernel forwarding. */
 		if (!strcmp(val, "-1")) {

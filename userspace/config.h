@@ -35,8 +35,11 @@ struct config {
 	unsigned int final_timeout;  /* s after which any call ends; 0 = never (default) */
 	unsigned int delete_delay;   /* s between delete and removal; default 30 */
 	unsigned int port_quarantine; /* s before a freed port is reused; default 10 */
-	int num_threads;
-	enum xdp_mode xdp; /* default native, falling back to generic */	      /* media workers; default: online CPUs */
+	int num_threads;	      /* media workers; default: online CPUs */
+	enum xdp_mode xdp;	      /* default native, falling back to generic */
+	int max_sessions; /* new calls refused from this many on; -1 = no limit (default) */
+	double max_load;  /* ... while the 1-minute load average is this or more; 0 = off */
+	double max_cpu;	  /* ... while CPU usage is this many percent or more; 0 = off */
 	bool foreground;
 	bool log_stderr;
 	int log_level; /* syslog level; default LOG_INFO */

@@ -5,6 +5,7 @@
 
 #include "call_report.h"
 #include "kernel.h"
+#include "load.h"
 #include "log.h"
 #include "ng_opts.h"
 #include "ports.h"
@@ -49,8 +50,35 @@ static const char *cmd_sdp(struct barena *a, const struct bnode *req, struct bno
 	return NULL;
 }
 
+/* True when the request's "supports" list names feature. */
+static bool supports(const struct bnode *req, const char *feature)
+{
+	const struct bnode *l = bn_dict_get(req, "supports"), *it;
+
+	if (!l || l->type != BN_LIST)
+		return false;
+	bn_for_each(it, l) {
+		if (it->type == BN_STR &&
+		    bn_key_eq(it->str.s, it->str.len, feature, strlen(feature)))
+			return true;
+	}
+	return false;
+}
+
 static const char *cmd_offer(struct barena *a, const struct bnode *req, struct bnode *reply)
 {
+	const char *id = bn_dict_get_str(req, "call-id");
+	const char *why;
+
+	/* Limits refuse new calls only; a re-INVITE of a running call always goes through. */
+	if (id && !call_lookup(id) && (why = load_refuse(calls_config(), calls_count()))) {
+		calls_refused();
+		if (!supports(req, "load limit"))
+			return why;
+		bn_dict_add_str(a, reply, "result", "load limit");
+		bn_dict_add_str(a, reply, "message", why);
+		return NULL;
+	}
 	return cmd_sdp(a, req, reply, true);
 }
 
@@ -140,6 +168,7 @@ static const char *cmd_statistics(struct barena *a, const struct bnode *req, str
 	unsigned long ended = t->regular_terminated + t->forced_terminated + t->timeouts +
 			      t->silent_timeouts + t->final_timeouts;
 	struct stream_stats sum;
+	uint64_t kc[XR_C_MAX];
 
 	if (!st || !cur || !tot)
 		return "Out of memory";
@@ -153,6 +182,16 @@ static const char *cmd_statistics(struct barena *a, const struct bnode *req, str
 	bn_dict_add_int(a, cur, "errorrate", (long long)t->error_rate);
 	bn_dict_add_int(a, cur, "portsused", p->used * 2);
 	bn_dict_add_int(a, cur, "portsfree", (long long)(p->n_pairs - p->used) * 2);
+	/* xrelay's own, for placement: host CPU and load, and the share of relayed packets
+	 * the kernel forwarded (since start). */
+	bn_dict_add(a, cur, "cpuusage", bn_strf(a, "%.1f", load_cpu()));
+	bn_dict_add(a, cur, "loadavg", bn_strf(a, "%.2f", load_avg1()));
+	kernel_counters(kc);
+	bn_dict_add(a, cur, "kernelshare",
+		    bn_strf(a, "%.1f",
+			    sum.packets ? 100.0 * (double)(kc[XR_C_TX] + kc[XR_C_REDIRECT]) /
+						  (double)sum.packets
+					: 0.0));
 	bn_dict_add(a, st, "currentstatistics", cur);
 
 	bn_dict_add(a, tot, "uptime", bn_strf(a, "%lld", (long long)(time(NULL) - started)));

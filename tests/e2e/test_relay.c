@@ -696,6 +696,38 @@ static void test_port_exhaustion(void **state)
 	teardown_call(&f);
 }
 
+/* --max-sessions: a new call past the limit is refused (an error, or result "load limit" for a
+ * client that says it supports it); a re-INVITE of a running call goes through. */
+static void test_session_limit(void **state)
+{
+	static const char *const opts[] = {"--max-sessions=1", NULL};
+	struct call_fixture f;
+	char sdp[1024];
+	struct bnode *r;
+
+	setup_call(&f, opts, NULL, NULL, NULL);
+	r = ng(&f.d, f.a,
+	       "{\"command\":\"offer\",\"call-id\":\"two\",\"from-tag\":\"x\",\"sdp\":\"%s\"}",
+	       sdp_audio(sdp, sizeof(sdp), LO, 6000, NULL));
+	expect_result(r, "error");
+	assert_string_equal(bn_dict_get_str(r, "error-reason"), "Parallel session limit reached");
+	r = ng(&f.d, f.a,
+	       "{\"command\":\"offer\",\"call-id\":\"two\",\"from-tag\":\"x\","
+	       "\"supports\":[\"load limit\"],\"sdp\":\"%s\"}",
+	       sdp_audio(sdp, sizeof(sdp), LO, 6000, NULL));
+	expect_result(r, "load limit");
+	assert_string_equal(bn_dict_get_str(r, "message"), "Parallel session limit reached");
+	r = ng(&f.d, f.a,
+	       "{\"command\":\"offer\",\"call-id\":\"%s\",\"from-tag\":\"caller\",\"to-tag\":"
+	       "\"callee\",\"sdp\":\"%s\"}",
+	       f.call_id, sdp_audio(sdp, sizeof(sdp), LO, f.caller.rtp_port, NULL));
+	expect_result(r, "ok");
+	r = ng(&f.d, f.a, "{\"command\":\"statistics\"}");
+	assert_int_equal(bn_path_int(r, "statistics/totalstatistics/rejectedsessions"), 2);
+	assert_int_equal(bn_path_int(r, "statistics/currentstatistics/sessionsown"), 1);
+	teardown_call(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -718,6 +750,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_forking, daemons_teardown),
 		cmocka_unit_test_teardown(test_ipv4_to_ipv6, daemons_teardown),
 		cmocka_unit_test_teardown(test_port_exhaustion, daemons_teardown),
+		cmocka_unit_test_teardown(test_session_limit, daemons_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* rtpgen's shared pieces: limits, the command line as parsed, the paced sender (tx.c), the
+ * measuring receiver (rx.c), sockets, clocks and big-endian helpers. Each RTP payload carries a
+ * 64-bit sequence number and the CLOCK_MONOTONIC send time. */
+#ifndef RTPGEN_COMMON_H
+#define RTPGEN_COMMON_H
+
+#include "addr.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#define RTP_HDR_LEN   12
+#define PAYLOAD_MAGIC 0x58524731u /* "XRG1" */
+/* After the RTP header: magic, 64-bit sequence number, 64-bit send time (ns), big endian. */
+#define MIN_SIZE    (RTP_HDR_LEN + 4 + 8 + 8)
+#define MAX_SIZE    9000
+#define DEF_SIZE    172 /* 20 ms of G.711 */
+#define MAX_BATCH   1024
+#define DEF_BATCH   32
+#define RX_BATCH    64
+#define RX_BUF	    (MAX_SIZE + 64)
+#define MAX_STREAMS 64
+#define SOCK_BUF    (8 << 20)
+#define TS_STEP	    160
+#define NSEC	    1000000000ULL
+/* A sender more than 1 ms behind schedule drops the older backlog rather than bursting it. */
+#define MAX_DEBT_NS 1000000ULL
+/* Latencies past this come from another host's clock: not counted. */
+#define MAX_LATENCY_NS (10 * NSEC)
+/* Duplicate tracking covers this many sequence numbers per stream (16 MiB of bitmap). */
+#define SEEN_MAX_BITS (1ULL << 27)
+#define DEF_WAIT_MS   200
+
+/* Set by SIGINT and SIGTERM (main.c); every loop checks it. */
+extern volatile sig_atomic_t stop_flag;
+
+/* Inline: the sender's pacing loop reads the clock for every batch. */
+static inline uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec;
+}
+
+static inline void sleep_until(uint64_t ns)
+{
+	struct timespec ts = {.tv_sec = ns / NSEC, .tv_nsec = ns % NSEC};
+
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
+static inline void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v);
+}
+
+static inline void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, v >> 32);
+	put32(p + 4, v);
+}
+
+static inline uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)get16(p) << 16 | get16(p + 2);
+}
+
+static inline uint64_t get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) << 32 | get32(p + 4);
+}
+
+/* ---- the command line (main.c) ---- */
+
+enum mode { M_SEND, M_SINK, M_ECHO, M_PAIR, M_RTCP };
+
+struct opts {
+	enum mode mode;
+	bool json, rtt, both;
+	struct endpoint from, listen, a, b, local;
+	/* One stream per destination: --to, --relay-a and --relay-b may repeat. */
+	struct endpoint to[MAX_STREAMS], relay_a[MAX_STREAMS], relay_b[MAX_STREAMS];
+	unsigned int n_to, n_relay_a, n_relay_b;
+	uint64_t pps, duration_ns, expect, count;
+	unsigned int size, batch, wait_ms, delay_ms;
+	uint32_t ssrc;
+	uint8_t pt;
+	unsigned int given; /* BIT(O_*) of the options on the command line */
+};
+
+/* A UDP socket of family, bound to local when set, connected to peer when set. -errno. */
+int udp_open(int family, const struct endpoint *local, const struct endpoint *peer);
+
+/* ---- sender (tx.c) ---- */
+
+struct tx {
+	int fd;
+	bool connected; /* else every message names its destination */
+	/* Packet j goes to dests[j % n_dests] with SSRC ssrc + j % n_dests. */
+	const struct endpoint *dests;
+	unsigned int n_dests;
+	uint64_t pps, count; /* over all streams */
+	unsigned int size, batch;
+	uint32_t ssrc;
+	uint8_t pt;
+	/* results */
+	uint64_t sent, bytes, retries, resyncs, start_ns, end_ns;
+	uint64_t first_tx_ns, last_tx_ns; /* when the first and the last batch went out */
+	int err;
+	atomic_bool done;
+};
+
+void tx_init(struct tx *t, const struct opts *o, int fd, const struct endpoint *dests,
+	     unsigned int n_dests, bool connected, uint32_t ssrc);
+int tx_run(struct tx *t);
+void *tx_thread(void *arg);
+void print_tx_json(const struct tx *t);
+void print_tx_text(const struct tx *t);
+
+/* ---- receiver (rx.c) ---- */
+
+/* Latency histogram: log-linear, 64 sub-buckets per power of two (about 1.6% wide). */
+#define HIST_SUB     64
+#define HIST_BUCKETS ((64 - 5) * HIST_SUB)
+
+struct hist {
+	uint64_t count, max;
+	uint64_t b[HIST_BUCKETS];
+};
+
+struct rx_stream {
+	uint32_t ssrc;
+	uint64_t unique;    /* distinct sequence numbers */
+	uint64_t max_idx;   /* highest index seen (sequence, or extended RTP seq - first) */
+	uint64_t ext_max;   /* foreign RTP: highest extended sequence number */
+	uint64_t ext_first; /* foreign RTP: the first one */
+	uint64_t untracked; /* beyond the bitmap, or before the first foreign packet */
+	uint8_t *seen;
+	uint64_t seen_bits;
+};
+
+struct rx {
+	int fd;
+	const struct endpoint *srcs; /* when set, packets should come from one of these */
+	unsigned int n_srcs;
+	uint64_t deadline_ns; /* 0: none */
+	uint64_t expect;      /* stop once this many distinct packets came; 0: none */
+	struct tx *tx;	      /* when set, stop wait_ns after it is done (or once all came) */
+	uint64_t wait_ns;
+	/* results */
+	uint64_t packets, bytes, unique, dups, reordered, non_rtp, wrong_src, bad_latency;
+	uint64_t untracked, start_ns, first_ns, last_ns, end_ns;
+	unsigned int n_streams, last_stream;
+	struct rx_stream streams[MAX_STREAMS];
+	struct hist lat;
+	int err;
+};
+
+struct rx_report {
+	uint64_t expected, lost;
+	double loss_pct, p50, p99, max; /* latency in us */
+};
+
+int rx_run(struct rx *rx);
+void *rx_thread(void *arg);
+void rx_free(struct rx *rx);
+void rx_report(const struct rx *rx, uint64_t sent, struct rx_report *r);
+void print_rx_json(const struct rx *rx, const struct rx_report *r, const char *lat);
+void print_rx_text(const struct rx *rx, const struct rx_report *r, const char *lat);
+
+/* ---- commands: 0 or the exit code ---- */
+
+int cmd_send(const struct opts *o);
+int cmd_sink(const struct opts *o);
+int cmd_echo(const struct opts *o);
+int cmd_pair(const struct opts *o);
+int cmd_rtcp(const struct opts *o);
+
+#endif

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* rtpgen sink and echo: receive RTP on one address, and either measure it (sink) or send every
+ * packet back to its source (echo). */
+#include "common.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int cmd_sink(const struct opts *o)
+{
+	char at[EP_STRLEN];
+	struct rx_report r;
+	struct rx *rx;
+	double secs;
+	int fd, rc;
+
+	fd = udp_open(ep_family(&o->listen), &o->listen, NULL);
+	if (fd < 0)
+		return 1;
+	rx = calloc(1, sizeof(*rx));
+	if (!rx) {
+		close(fd);
+		return 1;
+	}
+	rx->fd = fd;
+	rx->expect = o->expect;
+	if (o->duration_ns)
+		rx->deadline_ns = now_ns() + o->duration_ns;
+	rc = rx_run(rx) ? 1 : 0;
+	if (rx->err)
+		fprintf(stderr, "rtpgen: receive: %s\n", strerror(-rx->err));
+	rx_report(rx, 0, &r);
+	secs = (double)(rx->end_ns - rx->start_ns) / 1e9;
+	ep_str(&o->listen, at, sizeof(at));
+	if (o->json) {
+		printf("{\"mode\":\"sink\",\"listen\":\"%s\",\"duration_s\":%.3f,\"rx_pps\":%.0f,",
+		       at, secs,
+		       rx->last_ns > rx->first_ns ? (double)(rx->packets - 1) * 1e9 /
+							    (double)(rx->last_ns - rx->first_ns)
+						  : 0);
+		print_rx_json(rx, &r, "latency");
+		printf("}\n");
+	} else {
+		printf("rtpgen sink at %s: %u stream%s in %.2f s: ", at, rx->n_streams,
+		       rx->n_streams == 1 ? "" : "s", secs);
+		print_rx_text(rx, &r, "latency");
+		putchar('\n');
+	}
+	rx_free(rx);
+	free(rx);
+	close(fd);
+	return rc;
+}
+
+int cmd_echo(const struct opts *o)
+{
+	struct endpoint names[RX_BATCH];
+	struct mmsghdr msgs[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	uint64_t echoed = 0, received = 0, errors = 0, deadline = 0, start;
+	char at[EP_STRLEN];
+	uint8_t *bufs;
+	int fd, err = 0;
+
+	fd = udp_open(ep_family(&o->listen), &o->listen, NULL);
+	if (fd < 0)
+		return 1;
+	bufs = malloc((size_t)RX_BATCH * RX_BUF);
+	if (!bufs) {
+		close(fd);
+		return 1;
+	}
+	memset(msgs, 0, sizeof(msgs));
+	for (int k = 0; k < RX_BATCH; k++) {
+		iov[k].iov_base = bufs + (size_t)k * RX_BUF;
+		msgs[k].msg_hdr.msg_iov = &iov[k];
+		msgs[k].msg_hdr.msg_iovlen = 1;
+		msgs[k].msg_hdr.msg_name = &names[k];
+	}
+	start = now_ns();
+	if (o->duration_ns)
+		deadline = start + o->duration_ns;
+	while (!stop_flag && (!deadline || now_ns() < deadline)) {
+		int r, done = 0;
+
+		for (int k = 0; k < RX_BATCH; k++) {
+			iov[k].iov_len = RX_BUF;
+			msgs[k].msg_hdr.msg_namelen = sizeof(names[k]);
+		}
+		r = recvmmsg(fd, msgs, RX_BATCH, MSG_WAITFORONE, NULL);
+		if (r < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+			    errno == ECONNREFUSED)
+				continue;
+			err = errno;
+			break;
+		}
+		received += (uint64_t)r;
+		for (int k = 0; k < r; k++)
+			iov[k].iov_len = msgs[k].msg_len;
+		while (done < r) {
+			int s = sendmmsg(fd, msgs + done, (unsigned int)(r - done), 0);
+
+			if (s < 0) {
+				if (errno == EINTR)
+					continue;
+				/* Drop the one that failed, send the rest. */
+				errors++;
+				done++;
+				continue;
+			}
+			done += s;
+			echoed += (uint64_t)s;
+		}
+	}
+	if (err)
+		fprintf(stderr, "rtpgen: receive: %s\n", strerror(err));
+	ep_str(&o->listen, at, sizeof(at));
+	if (o->json)
+		printf("{\"mode\":\"echo\",\"listen\":\"%s\",\"duration_s\":%.3f,\"received\":"
+		       "%" PRIu64 ",\"echoed\":%" PRIu64 ",\"errors\":%" PRIu64 "}\n",
+		       at, (double)(now_ns() - start) / 1e9, received, echoed, errors);
+	else
+		printf("rtpgen echo at %s: received %" PRIu64 ", echoed %" PRIu64
+		       ", errors %" PRIu64 "\n",
+		       at, received, echoed, errors);
+	free(bufs);
+	close(fd);
+	return err ? 1 : 0;
+}
