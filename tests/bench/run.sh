@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # Benchmarks xrelayd against rtpengine on loopback: ng cycles/s, the highest forwarded rate at
-# < 0.1% loss, CPU per forwarded packet, latency. Knobs are environment variables (docs/bench.md).
+# < 0.1% loss, CPU per forwarded packet, latency; then, as root, the XDP fast path in the
+# namespace lab (tests/bench/xdp.sh). Knobs are environment variables (docs/bench.md).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
@@ -21,6 +22,7 @@ CONC=${BENCH_CONCURRENCY:-4}
 SIZE=${BENCH_SIZE:-172}
 STREAMS=${BENCH_STREAMS:-4}
 RELAYS=${BENCH_RELAYS:-xrelayd rtpengine}
+SUITES=${BENCH_SUITES:-loopback xdp}
 RELAY_CPU=${BENCH_RELAY_CPU:-0}
 GEN_CPU=${BENCH_GEN_CPU:-1}
 
@@ -56,6 +58,12 @@ die() {
 	echo "bench: $*" >&2
 	exit 1
 }
+
+case " $SUITES " in
+*" loopback "*) ;;
+*" xdp "*) exec tests/bench/xdp.sh ;;
+*) die "BENCH_SUITES: loopback, xdp or both" ;;
+esac
 
 for t in rtpgen ngload; do
 	[ -x "$B/$t" ] || die "$B/$t is missing: run make first"
@@ -325,3 +333,15 @@ val() { eval "echo \${$1_$2:--}"; }
 		"BENCH_CONCURRENCY=$CONC BENCH_SIZE=$SIZE BENCH_STREAMS=$STREAMS" \
 		"BENCH_TRIES=$TRIES tests/bench/run.sh"
 } | tee "$OUT/summary.txt"
+
+# The XDP suite needs root (namespaces, XDP); the loopback relays stop first.
+case " $SUITES " in
+*" xdp "*)
+	cleanup
+	if [ "$(id -u)" -eq 0 ]; then
+		tests/bench/xdp.sh
+	else
+		echo "bench: the XDP suite needs root: skipped"
+	fi
+	;;
+esac
