@@ -3,7 +3,7 @@
 
 CC      ?= gcc
 BUILD   := build
-PKGS    := jansson libbpf libnl-3.0 libnl-route-3.0
+PKGS    := jansson libbpf libnl-3.0 libnl-route-3.0 libmicrohttpd gnutls
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wno-unused-parameter \
 	   -Iinclude -Iuserspace -Itests/lib -I$(BUILD)/bpf $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -42,7 +42,17 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 SOURCES  := $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^vmlinux/')
 
-.PHONY: all deps run test unit bpftest e2e fuzz bench check format clean help vmlinux
+# make install (DESTDIR for staging); make deb installs with PREFIX=/usr into build/deb.
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+CONFDIR := /etc/xrelay
+MANS    := $(patsubst %.scd,%,$(wildcard docs/*.8.scd))
+INSTALL_TOOLS := $(filter $(BUILD)/relayctl $(BUILD)/ngcli $(BUILD)/rtpgen,$(TOOLS))
+
+.PHONY: all deps run test unit bpftest e2e fuzz bench check format clean help vmlinux man install deb
 all: $(DAEMON) $(TOOLS)
 
 help:
@@ -58,6 +68,9 @@ help:
 	@echo "make check      clang-format check and a -Werror build"
 	@echo "make format     reformat the sources with clang-format"
 	@echo "make vmlinux    regenerate vmlinux/x86/vmlinux.h from /sys/kernel/btf/vmlinux"
+	@echo "make man        regenerate docs/*.8 from docs/*.8.scd (scdoc)"
+	@echo "make install    install into PREFIX (/usr/local), DESTDIR for staging"
+	@echo "make deb        build build/xrelay_VERSION_ARCH.deb (dpkg-deb)"
 	@echo "make clean      remove build/"
 
 deps:
@@ -102,6 +115,29 @@ clean:
 
 vmlinux:
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/x86/vmlinux.h
+
+# Phony, so that a fresh checkout (arbitrary mtimes) never needs scdoc; the page carries the date
+# of the source's last commit, so regenerating an unchanged page changes nothing.
+man:
+	$(Q)for s in docs/*.8.scd; do \
+		d=$$(git log -1 --format=%ct -- "$$s" 2>/dev/null); \
+		SOURCE_DATE_EPOCH=$${d:-$$(date +%s)} scdoc < "$$s" > "$${s%.scd}" || exit 1; \
+	done
+
+install: all
+	install -D -m 755 $(DAEMON) $(DESTDIR)$(SBINDIR)/xrelayd
+	install -D -m 755 -t $(DESTDIR)$(BINDIR) $(INSTALL_TOOLS)
+	install -D -m 644 -t $(DESTDIR)$(MANDIR)/man8 $(MANS)
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|' packaging/xrelayd.service.in > $(DESTDIR)$(UNITDIR)/xrelayd.service
+	[ -e $(DESTDIR)$(CONFDIR)/xrelayd.conf ] || \
+		install -D -m 644 docs/xrelayd.conf $(DESTDIR)$(CONFDIR)/xrelayd.conf
+
+deb: all
+	$(Q)rm -rf $(BUILD)/deb
+	$(Q)$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/$(BUILD)/deb PREFIX=/usr \
+		UNITDIR=/lib/systemd/system >/dev/null
+	$(Q)packaging/mkdeb.sh $(BUILD)/deb $(BUILD)
 
 $(BPF_OBJ): $(BPF_SRC) $(wildcard bpf/*.h bpf/lib/*.h) include/xrelay/abi.h vmlinux/x86/vmlinux.h
 	@mkdir -p $(@D)

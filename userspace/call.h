@@ -70,6 +70,9 @@ struct stream *media_rtcp_target(const struct media *m);
 /* call_kernel.c: which streams the kernel forwards. */
 /* Installs, updates or removes m's kernel entries to match what both sides learned. */
 void media_kernel_sync(struct media *m);
+/* Why userspace relays m's stream comp ("not latched", "xdp off", ...); NULL when the kernel
+ * forwards it. */
+const char *media_kernel_why(struct media *m, int comp);
 /* Removes m's kernel entries, keeping their counters in kbase. */
 void media_kernel_remove(struct media *m);
 /* Adds the kernel's counters of m's stream comp (removed and current entries) to st; with

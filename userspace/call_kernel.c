@@ -28,24 +28,33 @@ static bool known_peer(struct media *m, int comp, struct endpoint *out)
 	return stream_learned(s, out) == m->gen[comp] && ep_is_set(out);
 }
 
-/* What the kernel should do for m's stream comp; false: nothing (userspace relays it). */
-static bool wanted(struct media *m, int comp, struct kernel_fwd *f)
+/* What the kernel should do for m's stream comp: NULL and f filled, or why userspace relays
+ * it (the words relayctl shows). */
+static const char *why_not(struct media *m, int comp, struct kernel_fwd *f)
 {
 	struct media *p = media_peer(m);
 	struct stream *s = m->streams[comp], *sink;
 	struct endpoint src, dst;
 	int pcomp;
 
-	if (!kernel_is_open() || !p || m->rejected || p->rejected || !s || !p->streams[COMP_RTP])
-		return false;
+	if (!s || !kernel_is_open() || kernel_mode_for(&s->local) == XDP_MODE_OFF)
+		return "xdp off";
+	if (m->rejected)
+		return "rejected";
+	if (!p || !p->streams[COMP_RTP])
+		return "no peer";
+	if (p->rejected)
+		return "peer rejected";
+	if (m->hold_any || p->hold_any)
+		return "on hold";
 	sink = sink_of(m, p, comp);
 	pcomp = sink == p->streams[COMP_RTP] ? COMP_RTP : COMP_RTCP;
-	if (m->hold_any || p->hold_any || !known_peer(m, comp, &src) ||
-	    !known_peer(p, pcomp, &dst))
-		return false;
-	if (kernel_mode_for(&s->local) == XDP_MODE_OFF ||
-	    kernel_mode_for(&sink->local) == XDP_MODE_OFF)
-		return false;
+	if (!known_peer(m, comp, &src))
+		return "not latched";
+	if (!known_peer(p, pcomp, &dst))
+		return "peer not latched";
+	if (kernel_mode_for(&sink->local) == XDP_MODE_OFF)
+		return "peer xdp off";
 	memset(f, 0, sizeof(*f));
 	f->local = s->local;
 	f->new_src = sink->local;
@@ -65,7 +74,18 @@ static bool wanted(struct media *m, int comp, struct kernel_fwd *f)
 	} else {
 		f->flags |= XR_F_RTCP;
 	}
-	return true;
+	return NULL;
+}
+
+const char *media_kernel_why(struct media *m, int comp)
+{
+	struct kernel_fwd f;
+	const char *why;
+
+	if (m->in_kernel[comp])
+		return NULL;
+	why = why_not(m, comp, &f);
+	return why ? why : "kernel install failed";
 }
 
 static bool same_fwd(const struct kernel_fwd *a, const struct kernel_fwd *b)
@@ -108,7 +128,7 @@ void media_kernel_sync(struct media *m)
 		struct kernel_fwd f;
 		int ret;
 
-		if (!wanted(m, comp, &f)) {
+		if (why_not(m, comp, &f)) {
 			remove_one(m, comp);
 			continue;
 		}

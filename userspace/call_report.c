@@ -32,6 +32,7 @@ static struct bnode *stream_report(struct barena *a, struct media *m, int comp,
 {
 	struct stream *s = m->streams[comp];
 	struct stream_stats kst = {0};
+	const char *why;
 	struct bnode *kd;
 	struct bnode *d = bn_dict(a), *flags = bn_list(a), *stats = bn_dict(a);
 	struct endpoint learned;
@@ -65,6 +66,9 @@ static struct bnode *stream_report(struct barena *a, struct media *m, int comp,
 	bn_dict_add(a, d, "stats", stats);
 	/* xrelay's own: which path carries the stream now, and what the kernel forwarded. */
 	bn_dict_add_str(a, d, "path", m->in_kernel[comp] ? "kernel" : "userspace");
+	why = media_kernel_why(m, comp);
+	if (why)
+		bn_dict_add_str(a, d, "path reason", why);
 	kd = bn_dict(a);
 	bn_dict_add_int(a, kd, "packets", (long long)kst.packets);
 	bn_dict_add_int(a, kd, "bytes", (long long)kst.bytes);

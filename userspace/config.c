@@ -37,6 +37,9 @@ enum {
 	O_MAX_SESSIONS,
 	O_MAX_LOAD,
 	O_MAX_CPU,
+	O_CONTROL_SOCKET,
+	O_LISTEN_TCP_NG,
+	O_LISTEN_HTTP,
 };
 
 struct opt_def {
@@ -57,6 +60,12 @@ static const struct opt_def opts[] = {
 	 "media address [!the one in SDP]; repeatable (default 127.0.0.1)"},
 	{"listen-ng", 'n', "[IP:]PORT", false,
 	 "UDP address of the ng protocol (default 127.0.0.1:2223)"},
+	{"listen-tcp-ng", O_LISTEN_TCP_NG, "[IP:]PORT", false,
+	 "TCP address of the ng protocol (default: none)"},
+	{"listen-http", O_LISTEN_HTTP, "[IP:]PORT", false,
+	 "HTTP address: ng, WebSocket ng, /ping, /metrics (default: none)"},
+	{"control-socket", O_CONTROL_SOCKET, "PATH", false,
+	 "unix socket for relayctl, or 'none' (default " CONFIG_DEFAULT_CONTROL_SOCKET ")"},
 	{"port-min", 'm', "INT", false, "lowest media port (default 30000)"},
 	{"port-max", 'M', "INT", false, "highest media port (default 40000)"},
 	{"timeout", 'o', "SECS", false, "end a call after this long without media (default 60)"},
@@ -152,6 +161,8 @@ static void set_defaults(struct config *cfg)
 	cfg->max_sessions = -1;
 	cfg->num_threads = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (int)cpus;
 	cfg->log_level = LOG_INFO;
+	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s",
+		 CONFIG_DEFAULT_CONTROL_SOCKET);
 	snprintf(cfg->config_section, sizeof(cfg->config_section), "xrelay");
 }
 
@@ -237,14 +248,15 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-static int set_listen(struct loader *ld, const struct opt_def *o, const char *s)
+static int set_listen(struct loader *ld, const struct opt_def *o, const char *s,
+		      struct endpoint *out)
 {
 	struct endpoint ep;
 
 	/* A bare port stays on loopback: the ng protocol has no authentication. */
 	if (ep_parse(&ep, s, "127.0.0.1") || ep_port(&ep) == 0)
 		return fail(ld, o, "'%s' is not [IP:]PORT with a port between 1 and 65535", s);
-	ld->cfg->listen_ng = ep;
+	*out = ep;
 	return 0;
 }
 
@@ -328,7 +340,11 @@ static int apply(struct loader *ld, const struct opt_def *o, char *val)
 		}
 		return add_iface(ld, o, val);
 	case 'n':
-		return set_listen(ld, o, val);
+		return set_listen(ld, o, val, &cfg->listen_ng);
+	case O_LISTEN_TCP_NG:
+		return set_listen(ld, o, val, &cfg->listen_tcp_ng);
+	case O_LISTEN_HTTP:
+		return set_listen(ld, o, val, &cfg->listen_http);
 	case 'm':
 		return set_uint(ld, o, val, PORT_LOWEST, 65535, &cfg->port_min);
 	case 'M':
@@ -384,6 +400,8 @@ static int apply(struct loader *ld, const struct opt_def *o, char *val)
 		return set_flag(ld, o, val, &cfg->log_stderr);
 	case 'p':
 		return set_path(ld, o, val, cfg->pidfile, sizeof(cfg->pidfile));
+	case O_CONTROL_SOCKET:
+		return set_path(ld, o, val, cfg->control_socket, sizeof(cfg->control_socket));
 	case 'L':
 		rc = log_level_parse(val);
 		if (rc < 0)

@@ -13,6 +13,9 @@
 #define CONFIG_PATH_LEN	  256
 /* Read when --config-file is not given, if it exists. */
 #define CONFIG_DEFAULT_FILE "/etc/xrelay/xrelayd.conf"
+/* --control-socket: the local ng socket relayctl talks to. A unix socket path holds 107 bytes. */
+#define CONFIG_DEFAULT_CONTROL_SOCKET "/run/xrelay/xrelayd.sock"
+#define CONFIG_SOCKET_LEN	      108
 
 /* --interface=[NAME/]IP[!ADVERTISED_IP] */
 struct cfg_iface {
@@ -44,8 +47,13 @@ struct config {
 	bool log_stderr;
 	int log_level; /* syslog level; default LOG_INFO */
 	char pidfile[CONFIG_PATH_LEN];
+	/* relayctl's unix socket; "none" = none */
+	char control_socket[CONFIG_SOCKET_LEN];
 	char config_file[CONFIG_PATH_LEN];    /* "" or "none" = no file */
 	char config_section[CONFIG_NAME_LEN]; /* INI section; default "xrelay" */
+	/* ng over TCP; HTTP (ng, WebSocket ng, /ping, /metrics). Unset (default): off. */
+	struct endpoint listen_tcp_ng;
+	struct endpoint listen_http;
 };
 
 /* Fills cfg from defaults, then the config file (if any), then argv (which wins).

@@ -3,10 +3,15 @@
  * the timers in one epoll loop; media workers relay the packets. */
 #include "call.h"
 #include "config.h"
+#include "ctl_fd.h"
+#include "http.h"
 #include "kernel.h"
 #include "log.h"
 #include "ng_cmd.h"
+#include "ng_conn.h"
+#include "ng_cookie.h"
 #include "ng_server.h"
+#include "ng_tcp.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -37,12 +42,63 @@ static int add_fd(int ep, int fd)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
+/* relayctl's local socket. Without it the relay still works (and relayctl can use the ng UDP
+ * address), so a failure is a warning, not a reason to stop. */
+static int open_control(const struct config *cfg)
+{
+	const char *path = cfg->control_socket;
+	int fd;
+
+	if (!strcmp(path, "none"))
+		return -1;
+	fd = ng_server_open_unix(path);
+	if (fd == -EADDRINUSE)
+		log_warn("control socket %s: another xrelayd answers there; relayctl reaches "
+			 "this one only with -s and its ng address (or set --control-socket)",
+			 path);
+	else if (fd < 0)
+		log_warn("cannot open the control socket %s: %s; relayctl cannot reach this "
+			 "xrelayd through it",
+			 path, strerror(-fd));
+	else
+		log_info("control socket %s", path);
+	return fd < 0 ? -1 : fd;
+}
+
+/* --listen-tcp-ng and --listen-http, on the control loop; asked for, they must open. */
+static int open_streams(const struct config *cfg)
+{
+	char addr[EP_STRLEN];
+	int ret;
+
+	if (ep_is_set(&cfg->listen_tcp_ng)) {
+		ret = ng_tcp_open(&cfg->listen_tcp_ng);
+		if (ret) {
+			log_err("cannot listen for ng on tcp %s: %s",
+				ep_str(&cfg->listen_tcp_ng, addr, sizeof(addr)), strerror(-ret));
+			return ret;
+		}
+		log_info("ng listening on tcp %s", ep_str(&cfg->listen_tcp_ng, addr, sizeof(addr)));
+	}
+	if (ep_is_set(&cfg->listen_http)) {
+		ret = http_open(&cfg->listen_http);
+		if (ret) {
+			log_err("cannot listen for http on %s: %s",
+				ep_str(&cfg->listen_http, addr, sizeof(addr)), strerror(-ret));
+			return ret;
+		}
+		log_info("http (ng, websocket ng, /ping, /metrics) listening on %s",
+			 ep_str(&cfg->listen_http, addr, sizeof(addr)));
+	}
+	return 0;
+}
+
 static int run(const struct config *cfg)
 {
 	struct itimerspec tick = {.it_interval = {1, 0}, .it_value = {1, 0}};
 	char addr[EP_STRLEN];
 	sigset_t sigs;
-	int ep = -1, ng = -1, tfd = -1, sfd = -1, evfd, ret;
+	int ep = -1, ng = -1, ctl = -1, tfd = -1, sfd = -1, evfd, ret;
 
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -68,18 +124,24 @@ static int run(const struct config *cfg)
 			ep_str(&cfg->listen_ng, addr, sizeof(addr)), strerror(-ret));
 		goto out;
 	}
+	ctl = open_control(cfg);
 	kernel_start(cfg);
 	evfd = workers_event_fd();
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (ep < 0 || tfd < 0 || sfd < 0 || timerfd_settime(tfd, 0, &tick, NULL) ||
-	    add_fd(ep, ng) || add_fd(ep, tfd) || add_fd(ep, sfd) || add_fd(ep, evfd)) {
+	    add_fd(ep, ng) || (ctl >= 0 && add_fd(ep, ctl)) || add_fd(ep, tfd) || add_fd(ep, sfd) ||
+	    add_fd(ep, evfd)) {
 		ret = -errno;
 		log_err("cannot set up the control loop: %s", strerror(errno));
 		goto out;
 	}
 	ng_cmd_init();
+	ctl_fd_init(ep);
+	ret = open_streams(cfg);
+	if (ret)
+		goto out;
 	for (int i = 0; i < cfg->n_ifaces; i++) {
 		char adv[EP_STRLEN];
 
@@ -102,8 +164,8 @@ static int run(const struct config *cfg)
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 
-			if (fd == ng) {
-				ng_server_readable(ng);
+			if (fd == ng || fd == ctl) {
+				ng_server_readable(fd);
 			} else if (fd == evfd) {
 				calls_poll();
 			} else if (fd == tfd) {
@@ -114,6 +176,9 @@ static int run(const struct config *cfg)
 					log_warn("timerfd: %s", strerror(errno));
 				calls_tick(now);
 				ng_server_tick(now);
+				ng_cookie_tick(now);
+				ng_conn_tick(now);
+				http_tick(now);
 			} else if (fd == sfd) {
 				struct signalfd_siginfo si;
 
@@ -123,12 +188,19 @@ static int run(const struct config *cfg)
 					ret = 0;
 					goto out;
 				}
+			} else {
+				ctl_fd_dispatch(fd, evs[i].events);
 			}
 		}
 	}
 out:
+	ng_tcp_close();
+	http_close();
+	ng_cookie_flush();
 	calls_shutdown();
 	kernel_close(false);
+	if (ctl >= 0)
+		ng_server_close_unix(ctl, cfg->control_socket);
 	if (ng >= 0)
 		ng_server_close(ng);
 	if (ep >= 0)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* A small ng protocol client (bencode over UDP): used by the tests, the tools and relayctl. */
+/* A small ng protocol client (bencode over UDP or a unix datagram socket): used by the tests, the
+ * tools and relayctl. */
 #include "ng_client.h"
 
 #include <errno.h>
@@ -9,26 +10,56 @@
 #include <string.h>
 #include <stdint.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-#define NG_CLIENT_MAX_REPLY 65536
+#define UNIX_PREFIX "unix:"
 
-int ng_client_open(struct ng_client *c, const char *server)
+/* An unbound unix datagram socket cannot be replied to: autobind (an address of just the
+ * family) gives it a unique abstract name that vanishes with the socket. */
+static int open_unix(struct ng_client *c, const char *path)
 {
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
+	struct sockaddr_un sun = {.sun_family = AF_UNIX}, self = {.sun_family = AF_UNIX};
+
+	if (!*path || strlen(path) >= sizeof(sun.sun_path))
+		return -EINVAL;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	c->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		return -errno;
+	if (bind(c->fd, (struct sockaddr *)&self, sizeof(sa_family_t)) ||
+	    connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)))
+		return -errno;
+	return 0;
+}
+
+static int open_udp(struct ng_client *c, const char *server)
+{
 	if (ep_parse(&c->server, server, "127.0.0.1") || !ep_port(&c->server))
 		return -EINVAL;
 	c->fd = socket(ep_family(&c->server), SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return -errno;
-	if (connect(c->fd, &c->server.sa, ep_len(&c->server))) {
-		int err = -errno;
+	if (connect(c->fd, &c->server.sa, ep_len(&c->server)))
+		return -errno;
+	return 0;
+}
 
-		close(c->fd);
-		c->fd = -1;
-		return err;
+int ng_client_open(struct ng_client *c, const char *server)
+{
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	if (!strncmp(server, UNIX_PREFIX, strlen(UNIX_PREFIX)))
+		ret = open_unix(c, server + strlen(UNIX_PREFIX));
+	else
+		ret = open_udp(c, server);
+	if (ret) {
+		ng_client_close(c);
+		return ret;
 	}
 	c->timeout_ms = 1000;
 	c->retries = 2;
@@ -52,14 +83,13 @@ int ng_client_call_raw(struct ng_client *c, const char *body, size_t len, char *
 {
 	char cookie[32];
 	size_t clen;
-	char *msg, *buf;
+	char *msg, *buf = NULL;
 	int ret = -ETIMEDOUT;
 
 	clen = (size_t)snprintf(cookie, sizeof(cookie), "%lx_%lu ", (unsigned long)getpid(),
 				++c->cookie_seq);
 	msg = malloc(clen + len);
-	buf = malloc(NG_CLIENT_MAX_REPLY + 1);
-	if (!msg || !buf) {
+	if (!msg) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -73,8 +103,18 @@ int ng_client_call_raw(struct ng_client *c, const char *body, size_t len, char *
 			goto out;
 		}
 		while (poll(&pfd, 1, (int)c->timeout_ms) > 0) {
-			ssize_t n = recv(c->fd, buf, NG_CLIENT_MAX_REPLY, 0);
+			/* MSG_TRUNC with MSG_PEEK gives the datagram's full size (UDP and unix). */
+			ssize_t n = recv(c->fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
 
+			free(buf);
+			buf = n < 0 ? NULL : malloc((size_t)n + 1);
+			if (n >= 0 && !buf) {
+				recv(c->fd, NULL, 0, 0); /* drop it, or poll spins on it */
+				ret = -ENOMEM;
+				goto out;
+			}
+			if (n >= 0)
+				n = recv(c->fd, buf, (size_t)n, 0);
 			if (n < 0) {
 				ret = -errno;
 				goto out;

@@ -153,11 +153,32 @@ static struct bnode *kernel_report(struct barena *a)
 	bn_dict_add_str(a, k, "xdp", xdp_mode_name(mode));
 	bn_dict_add(a, k, "interfaces", ifs);
 	bn_dict_add_int(a, k, "entries", kernel_fwd_count());
+	bn_dict_add_int(a, k, "max entries", XR_MAX_ENTRIES);
 	kernel_counters(c);
 	for (int i = 0; i < XR_C_MAX; i++)
 		bn_dict_add_int(a, ctr, kernel_counter_name((enum xr_counter)i), (long long)c[i]);
 	bn_dict_add(a, k, "counters", ctr);
 	return k;
+}
+
+/* xrelay's own: the configured media addresses (--interface) and the XDP mode on each. */
+static struct bnode *interfaces_report(struct barena *a)
+{
+	const struct config *cfg = calls_config();
+	struct bnode *l = bn_list(a);
+	char ip[EP_STRLEN];
+
+	for (int i = 0; cfg && l && i < cfg->n_ifaces; i++) {
+		const struct cfg_iface *ifc = &cfg->ifaces[i];
+		struct bnode *d = bn_dict(a);
+
+		bn_dict_add_str(a, d, "name", ifc->name);
+		bn_dict_add_str(a, d, "address", ep_ip_str(&ifc->local, ip, sizeof(ip)));
+		bn_dict_add_str(a, d, "advertised", ep_ip_str(&ifc->advertised, ip, sizeof(ip)));
+		bn_dict_add_str(a, d, "xdp", xdp_mode_name(kernel_mode_for(&ifc->local)));
+		bn_list_append(l, d);
+	}
+	return l;
 }
 
 static const char *cmd_statistics(struct barena *a, const struct bnode *req, struct bnode *reply)
@@ -209,6 +230,7 @@ static const char *cmd_statistics(struct barena *a, const struct bnode *req, str
 	bn_dict_add(a, tot, "avgcallduration",
 		    bn_strf(a, "%.6f", ended ? (double)t->duration_sum_s / (double)ended : 0.0));
 	bn_dict_add(a, st, "totalstatistics", tot);
+	bn_dict_add(a, st, "interfaces", interfaces_report(a));
 	bn_dict_add(a, st, "kernel", kernel_report(a));
 	bn_dict_add_str(a, reply, "result", "ok");
 	bn_dict_add(a, reply, "statistics", st);

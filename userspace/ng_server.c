@@ -1,23 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The ng control socket over UDP with its reply cache (control thread only). */
+/* The ng control sockets (UDP, and the local unix datagram socket relayctl uses) with their
+ * shared reply cache (control thread only). */
 #include "ng_server.h"
 
 #include "log.h"
 #include "ng_cmd.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define CACHE_BUCKETS 4096
 #define MAX_DGRAM     65536
+/* Send buffer of the control socket: a unix datagram must fit in it whole, and a list reply
+ * with every call-id outgrows UDP's 64 KiB. */
+#define CONTROL_SNDBUF (8 << 20)
+
+/* Who sent a request: an IP endpoint, or a unix socket address (relayctl's own). */
+struct peer {
+	union {
+		struct sockaddr sa;
+		struct endpoint ep;
+		struct sockaddr_un un;
+	};
+	socklen_t len;
+};
 
 struct cached {
 	struct cached *next;
-	struct endpoint src;
+	struct peer src;
 	time_t expires;
 	char *cookie; /* NUL-terminated */
 	char *reply;  /* "COOKIE SP BODY" */
@@ -26,6 +44,8 @@ struct cached {
 
 static struct cached *cache[CACHE_BUCKETS];
 static char rxbuf[MAX_DGRAM + 1];
+/* The control socket file we bound, so that exit removes it only if it is still ours. */
+static struct stat control_st;
 
 static unsigned int hash_cookie(const char *s, size_t len)
 {
@@ -34,6 +54,32 @@ static unsigned int hash_cookie(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (unsigned char)s[i]) * 16777619u;
 	return h % CACHE_BUCKETS;
+}
+
+static bool peer_eq(const struct peer *a, const struct peer *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_UNIX)
+		return a->len == b->len && !memcmp(&a->un, &b->un, a->len);
+	return ep_eq(&a->ep, &b->ep);
+}
+
+/* "IP:PORT", "unix:PATH" or "unix:@NAME" (abstract). */
+static const char *peer_str(const struct peer *p, char *buf, size_t len)
+{
+	size_t off = offsetof(struct sockaddr_un, sun_path);
+
+	if (p->sa.sa_family != AF_UNIX)
+		return ep_str(&p->ep, buf, len);
+	if (p->len <= off)
+		snprintf(buf, len, "unix:(unbound)");
+	else if (!p->un.sun_path[0])
+		snprintf(buf, len, "unix:@%.*s", (int)(p->len - off - 1), p->un.sun_path + 1);
+	else
+		snprintf(buf, len, "unix:%.*s", (int)strnlen(p->un.sun_path, p->len - off),
+			 p->un.sun_path);
+	return buf;
 }
 
 int ng_server_open(const struct endpoint *listen)
@@ -53,16 +99,85 @@ int ng_server_open(const struct endpoint *listen)
 	return fd;
 }
 
-static struct cached *cache_find(const char *cookie, size_t clen, const struct endpoint *src)
+/* Creates the directories of path that are missing (like mkdir -p on its dirname). */
+static int make_parent_dirs(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+/* A socket file left by a daemon that died is removed; one that a live daemon answers on is
+ * not taken over. */
+static int remove_stale(const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd, err;
+
+	if (lstat(sun->sun_path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	err = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) ? errno : 0;
+	close(fd);
+	if (!err)
+		return -EADDRINUSE;
+	if (err != ECONNREFUSED)
+		return -err;
+	return unlink(sun->sun_path) && errno != ENOENT ? -errno : 0;
+}
+
+int ng_server_open_unix(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd, ret, sndbuf = CONTROL_SNDBUF;
+
+	if (!*path || strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	ret = make_parent_dirs(path);
+	if (!ret)
+		ret = remove_stale(&sun);
+	if (ret)
+		return ret;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* FORCE passes net.core.wmem_max when we may; the plain one is capped by it. */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	/* The ng protocol has no authentication: only root and the socket's group may talk. */
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || chmod(path, 0660) ||
+	    lstat(path, &control_st)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static struct cached *cache_find(const char *cookie, size_t clen, const struct peer *src)
 {
 	for (struct cached *c = cache[hash_cookie(cookie, clen)]; c; c = c->next)
 		if (strlen(c->cookie) == clen && !memcmp(c->cookie, cookie, clen) &&
-		    ep_eq(&c->src, src))
+		    peer_eq(&c->src, src))
 			return c;
 	return NULL;
 }
 
-static void cache_add(const char *cookie, size_t clen, const struct endpoint *src, char *reply,
+static void cache_add(const char *cookie, size_t clen, const struct peer *src, char *reply,
 		      size_t len)
 {
 	struct cached *c = calloc(1, sizeof(*c));
@@ -81,24 +196,49 @@ static void cache_add(const char *cookie, size_t clen, const struct endpoint *sr
 	cache[h] = c;
 }
 
-static void handle(int fd, const char *msg, size_t len, bool truncated, const struct endpoint *src)
+/* A reply the socket cannot carry (EMSGSIZE) is replaced by a short error reply, in the
+ * request's encoding, so the client hears why instead of timing out. */
+static void send_too_large(int fd, const char *msg, size_t clen, const char *body, size_t blen,
+			   const struct peer *src)
+{
+	char reason[64], out[256];
+	int n, rlen;
+
+	rlen = snprintf(reason, sizeof(reason), "Reply too large (%zu bytes)", blen);
+	if (blen && body[0] == '{')
+		n = snprintf(out, sizeof(out),
+			     "%.*s {\"result\":\"error\",\"error-reason\":\"%s\"}", (int)clen, msg,
+			     reason);
+	else
+		n = snprintf(out, sizeof(out), "%.*s d12:error-reason%d:%s6:result5:errore",
+			     (int)clen, msg, rlen, reason);
+	if (n > 0 && (size_t)n < sizeof(out))
+		sendto(fd, out, (size_t)n, 0, &src->sa, src->len);
+}
+
+static void handle(int fd, const char *msg, size_t len, bool truncated, const struct peer *src)
 {
 	const char *sp = memchr(msg, ' ', len);
-	char addr[EP_STRLEN];
+	char addr[128];
 	struct cached *hit;
 	size_t clen, blen;
 	char *body, *out;
 
 	if (!sp || sp == msg) {
 		log_warn_rl("ng: request without a cookie from %s dropped",
-			    ep_str(src, addr, sizeof(addr)));
+			    peer_str(src, addr, sizeof(addr)));
+		return;
+	}
+	if (src->sa.sa_family == AF_UNIX && src->len <= offsetof(struct sockaddr_un, sun_path)) {
+		log_warn_rl("ng: request on the control socket from an unbound socket dropped: "
+			    "there is no address to reply to");
 		return;
 	}
 	clen = (size_t)(sp - msg);
 	hit = cache_find(msg, clen, src);
 	if (hit) {
 		log_debug("ng: retransmission of %.*s, cached reply sent", (int)clen, msg);
-		sendto(fd, hit->reply, hit->len, 0, &src->sa, ep_len(src));
+		sendto(fd, hit->reply, hit->len, 0, &src->sa, src->len);
 		return;
 	}
 	/* A truncated datagram is answered as too large without being read. */
@@ -112,26 +252,46 @@ static void handle(int fd, const char *msg, size_t len, bool truncated, const st
 	}
 	memcpy(out, msg, clen + 1);
 	memcpy(out + clen + 1, body, blen);
+	if (sendto(fd, out, clen + 1 + blen, 0, &src->sa, src->len) < 0) {
+		int err = errno;
+		int sndbuf = 0;
+		socklen_t sl = sizeof(sndbuf);
+
+		getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl);
+		if (err == EMSGSIZE) {
+			log_warn_rl("ng: reply of %zu bytes to %s does not fit in one datagram "
+				    "(%s %d bytes): answered 'Reply too large'",
+				    clen + 1 + blen, peer_str(src, addr, sizeof(addr)),
+				    src->sa.sa_family == AF_UNIX ? "send buffer" : "UDP limit",
+				    src->sa.sa_family == AF_UNIX ? sndbuf : 65507);
+			send_too_large(fd, msg, clen, body, blen, src);
+		} else {
+			log_warn_rl("ng: cannot reply to %s: %s", peer_str(src, addr, sizeof(addr)),
+				    strerror(err));
+		}
+	}
 	free(body);
-	if (sendto(fd, out, clen + 1 + blen, 0, &src->sa, ep_len(src)) < 0)
-		log_warn_rl("ng: cannot reply to %s: %s", ep_str(src, addr, sizeof(addr)),
-			    strerror(errno));
 	cache_add(msg, clen, src, out, clen + 1 + blen);
 }
 
 void ng_server_readable(int fd)
 {
 	for (;;) {
-		struct endpoint src;
-		socklen_t slen = sizeof(src);
-		ssize_t n = recvfrom(fd, rxbuf, MAX_DGRAM, MSG_TRUNC, &src.sa, &slen);
+		struct peer src;
+		ssize_t n;
 
+		memset(&src, 0, sizeof(src));
+		src.len = sizeof(src.un) > sizeof(src.ep) ? sizeof(src.un) : sizeof(src.ep);
+		n = recvfrom(fd, rxbuf, MAX_DGRAM, MSG_TRUNC, &src.sa, &src.len);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				log_warn_rl("ng: receive: %s", strerror(errno));
 			return;
 		}
-		ep_unmap_v4(&src);
+		if (src.sa.sa_family != AF_UNIX) {
+			ep_unmap_v4(&src.ep);
+			src.len = ep_len(&src.ep);
+		}
 		handle(fd, rxbuf, n > MAX_DGRAM ? MAX_DGRAM : (size_t)n, n > MAX_DGRAM, &src);
 	}
 }
@@ -160,4 +320,14 @@ void ng_server_close(int fd)
 {
 	close(fd);
 	ng_server_tick((time_t)1 << 62);
+}
+
+void ng_server_close_unix(int fd, const char *path)
+{
+	struct stat st;
+
+	close(fd);
+	/* Another daemon may have replaced a file we no longer answer on: leave its own. */
+	if (!lstat(path, &st) && st.st_dev == control_st.st_dev && st.st_ino == control_st.st_ino)
+		unlink(path);
 }
