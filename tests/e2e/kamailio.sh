@@ -16,8 +16,8 @@ PROXY_PORT=5070
 UAC_PORT=5080
 UAS_PORT=5090
 NG_PORT=2230
-UAC_MEDIA=36000
-UAS_MEDIA=36100
+UAC_MEDIA=18200 # below the ephemeral ports (32768-) and every relay range
+UAS_MEDIA=18300
 RELAY_CMD=${RELAY_CMD:-build/xrelayd --interface=$IP --listen-ng=$IP:$NG_PORT \
 --port-min=35000 --port-max=35999 --foreground --log-stderr}
 PCAP=${PCAP:-/usr/share/sip-tester/g711a.pcap}
