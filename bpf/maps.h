@@ -28,6 +28,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xr_stats SEC(".maps");
 
+/* The next-hop cache: per CPU, in the slot the entry names (stats_idx), so that the hit path
+ * skips bpf_fib_lookup. Only the program writes it, each CPU its own copy: no locks, no torn
+ * values. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XR_MAX_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct xr_nhop);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_nhop SEC(".maps");
+
 /* Global verdict, punt and drop counters, per CPU, indexed by enum xr_counter. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -17,6 +17,10 @@ const volatile __u32 xr_fib_ifindex = 1;
 /* last_ns from bpf_ktime_get_coarse_ns(): the same CLOCK_MONOTONIC, as of the last tick, and
  * ~20 ns cheaper per packet on a KVM guest; enough for timeouts and "last seen". */
 const volatile __u8 xr_coarse_clock = 0;
+/* How long a CPU reuses an entry's next hop (egress, MACs, MTU) from bpf_fib_lookup before it
+ * asks again: route and neighbour changes take up to this long to reach forwarded packets.
+ * 0: no cache, every packet looks up. */
+const volatile __u64 xr_nhop_ttl_ns = 1000000000;
 
 static __always_inline __u64 xr_now(void)
 {
@@ -59,6 +63,7 @@ int xrelay_xdp(struct xdp_md *ctx)
 	struct xr_pkt pkt;
 	struct xr_l2 l2;
 	__u32 egress = 0;
+	__u64 now = 0;
 	int media = 0;
 	int err, act;
 
@@ -69,8 +74,10 @@ int xrelay_xdp(struct xdp_md *ctx)
 		err = xr_check_source(&pkt, e);
 	if (!err)
 		err = xr_check_payload(&pkt, e, &media);
-	if (!err)
-		err = xr_route(ctx, &pkt, e, xr_fib_ifindex, &egress, &l2);
+	if (!err) {
+		now = xr_now(); /* the one clock read: cache expiry and last_ns */
+		err = xr_route(ctx, &pkt, e, xr_fib_ifindex, now, xr_nhop_ttl_ns, &egress, &l2);
+	}
 	if (!err)
 		err = xr_check_egress(ctx, egress);
 	if (err)
@@ -79,13 +86,13 @@ int xrelay_xdp(struct xdp_md *ctx)
 	/* From here on the packet is changed: no more punts but a lost redirect race. */
 	xr_rewrite(&pkt, e, &l2, xr_ttl);
 	if (egress == ctx->ingress_ifindex) {
-		xr_count_forward(&pkt, e, media, xr_now());
+		xr_count_forward(&pkt, e, media, now);
 		return xr_exit(XR_C_TX, XDP_TX);
 	}
 	act = bpf_redirect_map(&xr_dev, egress, 0);
 	if (act != XDP_REDIRECT)
 		return xr_exit(XR_C_PUNT_REDIRECT, XDP_PASS);
-	xr_count_forward(&pkt, e, media, xr_now());
+	xr_count_forward(&pkt, e, media, now);
 	return xr_exit(XR_C_REDIRECT, act);
 }
 

@@ -50,6 +50,9 @@ static unsigned int n_entries;
 /* Counter slots: a stack of free ones, then the never used ones from next_slot. */
 static uint32_t *free_slots;
 static uint32_t n_free, next_slot;
+/* xr_nhop_ttl_ns, set before kernel_open; and the last xr_fwd_entry.gen handed out. */
+static unsigned int nhop_ttl_ms = 1000;
+static uint64_t last_gen;
 
 static const char *const counter_names[] = {
 #define XR_NAME(name, str) str,
@@ -124,8 +127,8 @@ mkroot:
 
 static void unpin_all(const char *root)
 {
-	static const char *const names[] = {XR_MAP_FWD, XR_MAP_STATS, XR_MAP_GLOBAL, XR_MAP_DEV,
-					    XR_MAP_META};
+	static const char *const names[] = {XR_MAP_FWD, XR_MAP_STATS, XR_MAP_GLOBAL,
+					    XR_MAP_DEV, XR_MAP_META,  XR_MAP_NHOP};
 	char path[320];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -212,6 +215,11 @@ static void lo_forwarding_restore(void)
 	memset(lo_forwarding_old, 0, sizeof(lo_forwarding_old));
 }
 
+void kernel_set_nhop_ttl_ms(unsigned int ms)
+{
+	nhop_ttl_ms = ms;
+}
+
 int kernel_open(const char *root)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
@@ -238,6 +246,7 @@ int kernel_open(const char *root)
 		/* last_ns at clock-tick precision: the timeouts count seconds, and the coarse
 		 * clock costs a third of the exact one on the hit path. */
 		skel->rodata->xr_coarse_clock = 1;
+		skel->rodata->xr_nhop_ttl_ns = (__u64)nhop_ttl_ms * 1000000;
 		ret = xrelay__load(skel);
 		if (!ret)
 			break;
@@ -452,6 +461,22 @@ static void addr_from(__be32 *addr, __be16 *port, const struct endpoint *ep)
 	}
 }
 
+/* A generation no entry had before on this boot, pinned maps of an earlier run included: the
+ * CLOCK_MONOTONIC ns of the install (an install takes far more than 1 ns), or one more than
+ * the last. A next hop the program cached for an older version of an entry, or for another
+ * entry in the same slot, then no longer matches, and the daemon never writes xr_nhop: no
+ * write of its can race with the program's. */
+static uint64_t next_gen(void)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	last_gen = now > last_gen ? now : last_gen + 1;
+	return last_gen;
+}
+
 static int slot_alloc(uint32_t *slot)
 {
 	if (n_free) {
@@ -531,6 +556,8 @@ int kernel_fwd_install(const struct kernel_fwd *f)
 	addr_from(e.new_daddr, &e.new_dport, &f->new_dst);
 	e.family = k.family;
 	e.flags = f->flags;
+	/* The destination may have changed: the next hops cached for the old version must go. */
+	e.gen = next_gen();
 	if (f->pt_allow)
 		memcpy(e.pt_allow, f->pt_allow, sizeof(e.pt_allow));
 	else

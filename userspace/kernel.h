@@ -17,6 +17,10 @@ const char *xdp_mode_name(enum xdp_mode m);
  * tests give a private one); maps already pinned there are reused when their ABI version
  * matches, and replaced otherwise. 0 or -errno (logged once). */
 int kernel_open(const char *pin_root);
+/* How long the program reuses an entry's next hop (per CPU) before it asks bpf_fib_lookup
+ * again, so how long a route or neighbour change takes to reach forwarded packets; 0 turns
+ * the cache off. Takes effect at the next kernel_open; default 1000 ms. */
+void kernel_set_nhop_ttl_ms(unsigned int ms);
 /* Detaches from every interface, closes the program; the pinned maps stay (forwarding
  * survives a restart) unless unpin is set. */
 void kernel_close(bool unpin);
@@ -44,7 +48,9 @@ int kernel_ifaces(struct kernel_iface *out, int max);
 /* A forwarding entry: packets arriving at local (the relay's address:port) from peer are sent
  * from new_src to new_dst. peer unset (family 0) with XR_F_ANY_SOURCE accepts any source.
  * pt_allow NULL allows every payload type. Installing over an existing entry for local updates
- * it in place and keeps its counters. 0 or -errno (-ENOSPC when the table is full). */
+ * it in place and keeps its counters; every install gives the entry a new xr_fwd_entry.gen, so
+ * the program stops using the next hops it cached for the old version. 0 or -errno (-ENOSPC when
+ * the table is full). */
 struct kernel_fwd {
 	struct endpoint local;
 	struct endpoint peer;

@@ -10,7 +10,7 @@
 #endif
 
 /* Bumped on any change below; pinned maps of another version are not reused. */
-#define XR_ABI_VERSION 1
+#define XR_ABI_VERSION 2
 
 #define XR_PIN_ROOT "/sys/fs/bpf/xrelay"
 
@@ -21,6 +21,7 @@
 #define XR_MAP_GLOBAL "xr_global" /* per-CPU array: enum xr_counter -> __u64 */
 #define XR_MAP_DEV    "xr_dev"    /* devmap: ifindex -> ifindex, for bpf_redirect_map */
 #define XR_MAP_META   "xr_meta"   /* array[1]: struct xr_meta */
+#define XR_MAP_NHOP   "xr_nhop"   /* per-CPU array: xr_fwd_entry.stats_idx -> xr_nhop */
 
 /* Forwarding entries (one per relay socket that forwards in kernel) and counter slots. */
 #define XR_MAX_ENTRIES (1u << 19)
@@ -58,10 +59,13 @@ struct xr_fwd_entry {
 	__u8 family; /* XR_AF_* */
 	__u8 pad0;
 	__u32 flags;	 /* XR_F_* */
-	__u32 stats_idx; /* slot in XR_MAP_STATS */
+	__u32 stats_idx; /* slot in XR_MAP_STATS and XR_MAP_NHOP */
 	__u32 pt_allow[4]; /* bit n set: RTP payload type n is forwarded; others are punted */
+	/* Unique to this version of the entry: the daemon never hands out a value twice on one
+	 * boot, so a next hop cached for an older version or another entry does not match. */
+	__u64 gen;
 };
-_Static_assert(sizeof(struct xr_fwd_entry) == 80, "xr_fwd_entry size");
+_Static_assert(sizeof(struct xr_fwd_entry) == 88, "xr_fwd_entry size");
 
 /* Per entry, per CPU. */
 struct xr_entry_stats {
@@ -73,6 +77,21 @@ struct xr_entry_stats {
 	__u16 pad;
 };
 _Static_assert(sizeof(struct xr_entry_stats) == 32, "xr_entry_stats size");
+
+/* The next hop of an entry's packets as bpf_fib_lookup last answered it, per CPU, in the
+ * entry's stats_idx slot; written by the program only. Used while expires_ns is ahead of the
+ * clock and gen, fib_key and (when looking up from the ingress) iif match the packet's. */
+struct xr_nhop {
+	__u64 expires_ns; /* the program's clock (CLOCK_MONOTONIC) */
+	__u64 gen;	  /* the xr_fwd_entry.gen it was looked up for */
+	__u32 ifindex;	  /* egress */
+	__u32 fib_key;	  /* the other lookup input: IPv4 TOS, IPv6 traffic class + flow label */
+	__u16 mtu;	  /* the route's MTU; 0xffff: 65535 or more */
+	__u16 iif;	  /* the interface looked up from, when that is the ingress */
+	__u8 smac[6];
+	__u8 dmac[6];
+};
+_Static_assert(sizeof(struct xr_nhop) == 40, "xr_nhop size");
 
 /* Global counters: verdicts, then punt reasons (XDP_PASS to the daemon), then drops.
  * X(name, "json/metric name") */

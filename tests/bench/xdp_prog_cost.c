@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The XDP program's own cost per packet: BPF_PROG_RUN with a large repeat count on a forwarded
- * IPv4 RTP packet (the hit path) and on one without an entry (a punt), with one entry installed
- * and again with many, in a private network and mount namespace like tests/bpf/test_xdp.c. */
+/* The XDP program's own cost per packet: BPF_PROG_RUN with a large repeat count on forwarded
+ * IPv4 and IPv6 RTP packets (the hit path) and on one without an entry (a punt), with two
+ * entries installed and again with many, in a private network and mount namespace like
+ * tests/bpf/test_xdp.c. */
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <getopt.h>
@@ -30,12 +31,14 @@
 #define NEIGH_IP   "10.0.2.2"
 #define NEIGH_MAC  "02:00:00:01:02:02"
 #define NEIGH_PORT 6000
+#define NEIGH6_IP  "2001:db8:2::2"
 
 struct opts {
 	unsigned long repeat;
 	unsigned long entries;
 	int trials;
 	size_t size; /* UDP payload */
+	unsigned long nhop_ttl_ms;
 };
 
 /* One timed case: ns per packet of each trial, sorted. */
@@ -99,9 +102,13 @@ static int lab_setup(void)
 	ret |= sh("ip link set " DEV_OUT " address " MAC_OUT);
 	ret |= sh("ip addr add 10.0.1.1/24 dev " DEV_IN);
 	ret |= sh("ip addr add 10.0.2.1/24 dev " DEV_OUT);
+	ret |= sh("ip addr add 2001:db8:1::1/64 dev " DEV_IN " nodad");
+	ret |= sh("ip addr add 2001:db8:2::1/64 dev " DEV_OUT " nodad");
 	ret |= sh("ip link set " DEV_IN " up && ip link set xpa up");
 	ret |= sh("ip link set " DEV_OUT " up && ip link set xpb up");
 	ret |= sh("ip neigh replace " NEIGH_IP " lladdr " NEIGH_MAC " dev " DEV_OUT
+		  " nud permanent");
+	ret |= sh("ip neigh replace " NEIGH6_IP " lladdr " NEIGH_MAC " dev " DEV_OUT
 		  " nud permanent");
 	if (ret)
 		return ret;
@@ -150,13 +157,13 @@ static struct endpoint ep(const char *ip, uint16_t port)
  * packet onto itself (from and to the neighbour's address and port): every repeat then takes
  * the whole hit path (parse, lookup, source and payload checks, FIB, rewrite, redirect) and
  * the output equals the input. */
-static int install_hit_entry(void)
+static int install_hit_entry(const char *ip)
 {
 	struct kernel_fwd f = {
-		.local = ep(NEIGH_IP, NEIGH_PORT),
-		.peer = ep(NEIGH_IP, NEIGH_PORT),
-		.new_src = ep(NEIGH_IP, NEIGH_PORT),
-		.new_dst = ep(NEIGH_IP, NEIGH_PORT),
+		.local = ep(ip, NEIGH_PORT),
+		.peer = ep(ip, NEIGH_PORT),
+		.new_src = ep(ip, NEIGH_PORT),
+		.new_dst = ep(ip, NEIGH_PORT),
 		.flags = XR_F_RTP | XR_F_RTCP,
 	};
 
@@ -190,14 +197,14 @@ static int install_bulk(unsigned long from, unsigned long to)
 	return 0;
 }
 
-/* The packet: IPv4 RTP (PT 0) from and to the neighbour, as it arrives on DEV_IN. */
-static int build_frame(uint8_t *frame, size_t cap, uint16_t dport, size_t size)
+/* The packet: RTP (PT 0) from and to the neighbour (ip), as it arrives on DEV_IN. */
+static int build_frame(uint8_t *frame, size_t cap, const char *ip, uint16_t dport, size_t size)
 {
 	static uint8_t payload[PKT_MAX];
 	struct pkt p = {
-		.family = 4,
-		.src = NEIGH_IP,
-		.dst = NEIGH_IP,
+		.family = strchr(ip, ':') ? 6 : 4,
+		.src = ip,
+		.dst = ip,
 		.sport = NEIGH_PORT,
 		.dport = dport,
 		.payload = payload,
@@ -300,9 +307,12 @@ static double now_s(void)
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: xdp_prog_cost [--repeat N] [--entries N] [--trials N] [--size BYTES]\n"
-		   "  The XDP program's cost per packet (BPF_PROG_RUN, repeat N) on a forwarded\n"
-		   "  IPv4 RTP packet and on a punted one, with 1 entry and with N entries\n"
-		   "  (default repeat 1000000, entries 100000, trials 5, size 172: UDP payload).\n"
+		   "                     [--nhop-ttl-ms MS]\n"
+		   "  The XDP program's cost per packet (BPF_PROG_RUN, repeat N) on forwarded\n"
+		   "  IPv4 and IPv6 RTP packets and on a punted one, with 2 entries and with N\n"
+		   "  entries (default repeat 1000000, entries 100000, trials 5, size 172: UDP\n"
+		   "  payload), the next-hop cache's lifetime as xrelayd sets it (1000 ms; 0: no\n"
+		   "  cache, every packet calls bpf_fib_lookup).\n"
 		   "  Needs root. Prints one line per table size, then one JSON object.\n");
 }
 
@@ -318,21 +328,29 @@ static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsi
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-		{"repeat", required_argument, NULL, 'r'}, {"entries", required_argument, NULL, 'e'},
-		{"trials", required_argument, NULL, 't'}, {"size", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
+		{"repeat", required_argument, NULL, 'r'},
+		{"entries", required_argument, NULL, 'e'},
+		{"trials", required_argument, NULL, 't'},
+		{"size", required_argument, NULL, 's'},
+		{"nhop-ttl-ms", required_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	unsigned long v;
 	int c, bad = 0;
 
-	*o = (struct opts){.repeat = 1000000, .entries = 100000, .trials = 5, .size = 172};
+	*o = (struct opts){.repeat = 1000000,
+			   .entries = 100000,
+			   .trials = 5,
+			   .size = 172,
+			   .nhop_ttl_ms = 1000};
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			bad = parse_ulong(optarg, 1, 100000000, &o->repeat);
 			break;
 		case 'e':
-			bad = parse_ulong(optarg, 1, XR_MAX_ENTRIES, &o->entries);
+			bad = parse_ulong(optarg, 2, XR_MAX_ENTRIES, &o->entries);
 			break;
 		case 't':
 			bad = parse_ulong(optarg, 1, 64, &v);
@@ -341,6 +359,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 's':
 			bad = parse_ulong(optarg, 12, 1400, &v);
 			o->size = v;
+			break;
+		case 'n':
+			bad = parse_ulong(optarg, 0, 3600000, &o->nhop_ttl_ms);
 			break;
 		case 'h':
 			usage(stdout);
@@ -351,9 +372,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		}
 		if (bad) {
 			fprintf(stderr,
-				"xdp_prog_cost: bad value '%s' (1 <= repeat <= 1e8, 1 <= entries "
-				"<= "
-				"%u, 1 <= trials <= 64, 12 <= size <= 1400)\n",
+				"xdp_prog_cost: bad value '%s' (1 <= repeat <= 1e8, 2 <= entries "
+				"<= %u, 1 <= trials <= 64, 12 <= size <= 1400, nhop-ttl-ms <= "
+				"3600000)\n",
 				optarg, XR_MAX_ENTRIES);
 			return -EINVAL;
 		}
@@ -368,12 +389,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 int main(int argc, char **argv)
 {
-	uint8_t hit[PKT_MAX], miss[PKT_MAX];
-	struct result rh[2], rm[2];
+	uint8_t hit[PKT_MAX], hit6[PKT_MAX], miss[PKT_MAX];
+	struct result rh[2], rh6[2], rm[2];
 	unsigned long sizes[2];
 	double install_s = 0;
 	struct opts o;
-	int hit_len, miss_len, stats_on, jit;
+	int hit_len, hit6_len, miss_len, stats_on, jit;
 
 	if (parse_opts(argc, argv, &o))
 		return 2;
@@ -384,24 +405,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xdp_prog_cost: warning: kernel.bpf_stats_enabled is on, which "
 				"adds its own cost to every run\n");
 	atexit(cleanup);
+	kernel_set_nhop_ttl_ms((unsigned int)o.nhop_ttl_ms);
 	if (lab_setup())
 		return 1;
-	hit_len = build_frame(hit, sizeof(hit), NEIGH_PORT, o.size);
-	miss_len = build_frame(miss, sizeof(miss), NEIGH_PORT + 1, o.size);
-	if (hit_len < 0 || miss_len < 0) {
+	hit_len = build_frame(hit, sizeof(hit), NEIGH_IP, NEIGH_PORT, o.size);
+	hit6_len = build_frame(hit6, sizeof(hit6), NEIGH6_IP, NEIGH_PORT, o.size);
+	miss_len = build_frame(miss, sizeof(miss), NEIGH_IP, NEIGH_PORT + 1, o.size);
+	if (hit_len < 0 || hit6_len < 0 || miss_len < 0) {
 		fprintf(stderr, "xdp_prog_cost: cannot build the packets\n");
 		return 1;
 	}
 
-	sizes[0] = 1;
+	sizes[0] = 2; /* the IPv4 and the IPv6 hit entry */
 	sizes[1] = o.entries;
-	if (install_hit_entry())
+	if (install_hit_entry(NEIGH_IP) || install_hit_entry(NEIGH6_IP))
 		return 1;
 	for (int s = 0; s < 2; s++) {
 		if (s == 1) {
 			double t0 = now_s();
 
-			if (o.entries > 1 && install_bulk(0, o.entries - 1))
+			if (o.entries > sizes[0] && install_bulk(0, o.entries - sizes[0]))
 				return 1;
 			install_s = now_s() - t0;
 		}
@@ -411,19 +434,23 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		if (measure("hit", hit, hit_len, XDP_REDIRECT, XR_C_REDIRECT, &o, &rh[s]) ||
+		    measure("hit6", hit6, hit6_len, XDP_REDIRECT, XR_C_REDIRECT, &o, &rh6[s]) ||
 		    measure("punt", miss, miss_len, XDP_PASS, XR_C_PUNT_NO_ENTRY, &o, &rm[s]))
 			return 1;
-		printf("xdp_prog_cost: %lu entries: hit (redirect) %.0f ns/packet, punt (no "
-		       "entry) %.0f ns/packet (median of %d x %lu runs; min %.0f / %.0f)\n",
-		       sizes[s], median(&rh[s]), median(&rm[s]), o.trials, o.repeat, rh[s].ns[0],
-		       rm[s].ns[0]);
+		printf("xdp_prog_cost: %lu entries: hit (redirect) IPv4 %.0f, IPv6 %.0f ns/packet, "
+		       "punt (no entry) %.0f ns/packet (median of %d x %lu runs; min %.0f / %.0f / "
+		       "%.0f; next-hop cache %lu ms)\n",
+		       sizes[s], median(&rh[s]), median(&rh6[s]), median(&rm[s]), o.trials,
+		       o.repeat, rh[s].ns[0], rh6[s].ns[0], rm[s].ns[0], o.nhop_ttl_ms);
 	}
 	printf("{\"repeat\":%lu,\"trials\":%d,\"size\":%zu,\"jit\":%d,\"bpf_stats\":%d,"
-	       "\"entries\":[%lu,%lu],\"hit_ns\":[%.0f,%.0f],\"punt_ns\":[%.0f,%.0f],"
-	       "\"hit_min_ns\":[%.0f,%.0f],\"punt_min_ns\":[%.0f,%.0f],"
+	       "\"nhop_ttl_ms\":%lu,\"entries\":[%lu,%lu],\"hit_ns\":[%.0f,%.0f],"
+	       "\"hit6_ns\":[%.0f,%.0f],\"punt_ns\":[%.0f,%.0f],\"hit_min_ns\":[%.0f,%.0f],"
+	       "\"hit6_min_ns\":[%.0f,%.0f],\"punt_min_ns\":[%.0f,%.0f],"
 	       "\"install_per_s\":%.0f}\n",
-	       o.repeat, o.trials, o.size, jit, stats_on, sizes[0], sizes[1], median(&rh[0]),
-	       median(&rh[1]), median(&rm[0]), median(&rm[1]), rh[0].ns[0], rh[1].ns[0],
-	       rm[0].ns[0], rm[1].ns[0], install_s > 0 ? (double)(o.entries - 1) / install_s : 0);
+	       o.repeat, o.trials, o.size, jit, stats_on, o.nhop_ttl_ms, sizes[0], sizes[1],
+	       median(&rh[0]), median(&rh[1]), median(&rh6[0]), median(&rh6[1]), median(&rm[0]),
+	       median(&rm[1]), rh[0].ns[0], rh[1].ns[0], rh6[0].ns[0], rh6[1].ns[0], rm[0].ns[0],
+	       rm[1].ns[0], install_s > 0 ? (double)(o.entries - sizes[0]) / install_s : 0);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kernel.h"
@@ -48,6 +49,9 @@ static const struct {
 	{"10.0.2.2", "02:00:00:01:02:02", D_B},	     {"10.0.3.2", "02:00:00:01:03:02", D_C},
 	{"2001:db8:1::2", "02:00:00:01:61:02", D_A}, {"2001:db8:1::3", "02:00:00:01:61:03", D_A},
 	{"2001:db8:2::2", "02:00:00:01:62:02", D_B},
+	/* the next-hop cache tests delete and restore these two */
+	{"10.0.2.3", "02:00:00:01:02:03", D_B},
+	{"2001:db8:2::3", "02:00:00:01:62:03", D_B},
 };
 
 /* A caller MAC for input frames (the program must not care). */
@@ -76,6 +80,8 @@ enum entry {
 	E_V6_STRICT,
 	E_V6_NONEIGH,
 	E_V6_NOROUTE,
+	E_V4_CACHE, /* for the next-hop cache tests only: A -> B, neighbour 10.0.2.3 */
+	E_V6_CACHE,
 	E_N
 };
 
@@ -162,6 +168,16 @@ static const struct {
 			  {"2001:db8:2::1", 30120},
 			  {"2001:db8:ff::7", 6120},
 			  XR_F_RTP},
+	[E_V4_CACHE] = {{"10.0.1.1", 20024},
+			{"10.0.1.2", 5024},
+			{"10.0.2.1", 30024},
+			{"10.0.2.3", 6024},
+			XR_F_RTP},
+	[E_V6_CACHE] = {{"2001:db8:1::1", 20124},
+			{"2001:db8:1::2", 5124},
+			{"2001:db8:2::1", 30124},
+			{"2001:db8:2::3", 6124},
+			XR_F_RTP},
 };
 
 /* UDP payloads. */
@@ -381,6 +397,11 @@ static const struct row rows[] = {
 static char pin_root[64];
 static bool kernel_up;
 
+/* The next-hop cache's lifetime in this lab (the daemon's is 1000 ms): short, so that the
+ * expiry test waits little, and long enough for a neighbour to be deleted between two
+ * packets. */
+#define NHOP_TTL_MS 500
+
 static void cleanup(void)
 {
 	if (kernel_up)
@@ -474,6 +495,7 @@ static int lab_setup(void **state)
 		return -1;
 
 	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/xrelay-test-%d", (int)getpid());
+	kernel_set_nhop_ttl_ms(NHOP_TTL_MS);
 	if (kernel_open(pin_root)) {
 		fprintf(stderr, "setup: kernel_open(%s) failed\n", pin_root);
 		return -1;
@@ -828,6 +850,119 @@ static void test_remove_and_reinstall(void **state)
 	assert_int_equal(stats_of(E_V4_TX).bytes, 172);
 }
 
+/* The next-hop cache. The program caches per CPU, so these tests keep to one CPU; each entry
+ * has a neighbour of its own, which they delete and restore. */
+struct cache_case {
+	enum entry entry;
+	const char *neigh, *mac; /* the entry's next hop, on xrb */
+	struct row fwd, fits, too_big, no_neigh;
+};
+
+/* clang-format off */
+static const struct cache_case cache_cases[] = {
+	{E_V4_CACHE, "10.0.2.3", "02:00:00:01:02:03",
+	 {"cache v4: forwarded", E_V4_CACHE, {V4}, RTP(0, 160), FWD(XDP_REDIRECT)},
+	 {"cache v4: 1500 bytes fit the cached mtu", E_V4_CACHE, {V4}, RTP(0, 1460),
+	  FWD(XDP_REDIRECT)},
+	 {"cache v4: 1501 bytes exceed the cached mtu", E_V4_CACHE, {V4}, RTP(0, 1461),
+	  PUNT(PUNT_FIB)},
+	 {"cache v4: looked up, no neighbour", E_V4_CACHE, {V4}, RTP(0, 160),
+	  PUNT(PUNT_NO_NEIGH)}},
+	{E_V6_CACHE, "2001:db8:2::3", "02:00:00:01:62:03",
+	 {"cache v6: forwarded", E_V6_CACHE, {V6}, RTP(0, 160), FWD(XDP_REDIRECT)},
+	 {"cache v6: 1500 bytes fit the cached mtu", E_V6_CACHE, {V6}, RTP(0, 1440),
+	  FWD(XDP_REDIRECT)},
+	 {"cache v6: 1501 bytes exceed the cached mtu", E_V6_CACHE, {V6}, RTP(0, 1441),
+	  PUNT(PUNT_FIB)},
+	 {"cache v6: looked up, no neighbour", E_V6_CACHE, {V6}, RTP(0, 160),
+	  PUNT(PUNT_NO_NEIGH)}},
+};
+/* clang-format on */
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void pin_to_this_cpu(void)
+{
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+
+	assert_true(cpu >= 0);
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
+}
+
+static void neigh_restore(const struct cache_case *c)
+{
+	assert_int_equal(
+		sh("ip neigh replace %s lladdr %s dev xrb nud permanent", c->neigh, c->mac), 0);
+}
+
+/* Installs the entry again (a new version: nothing cached for it), forwards one packet, which
+ * looks up and fills the cache, and deletes the neighbour: the next packets still go out with
+ * the cached MAC (the lookup would punt them no_neighbour), and the cached MTU punts one byte
+ * too many like the lookup does. Leaves the neighbour deleted. False, with the neighbour
+ * restored, when the machine stalled so long that the cache could have expired. */
+static bool cached_without_neigh(const struct cache_case *c)
+{
+	double t0;
+
+	assert_int_equal(install(c->entry, entries[c->entry].flags), 0);
+	t0 = mono_ms();
+	run(&c->fwd);
+	assert_int_equal(sh("ip neigh del %s dev xrb", c->neigh), 0);
+	if (mono_ms() - t0 > NHOP_TTL_MS / 2) {
+		neigh_restore(c);
+		return false;
+	}
+	run(&c->fwd);
+	run(&c->fits);
+	run(&c->too_big);
+	return true;
+}
+
+/* (1) the cache is used after the first packet, and an entry installed again (its
+ * destination may have changed) does not use what was cached for the old version. */
+static void test_nhop_cache_reinstall(void **state)
+{
+	pin_to_this_cpu();
+	for (size_t i = 0; i < ARRAY_SIZE(cache_cases); i++) {
+		const struct cache_case *c = &cache_cases[i];
+		int tries = 0;
+
+		while (!cached_without_neigh(c))
+			assert_true(++tries < 3);
+		assert_int_equal(install(c->entry, entries[c->entry].flags), 0);
+		run(&c->no_neigh);
+		neigh_restore(c);
+		run(&c->fwd);
+	}
+}
+
+/* (2) a cached next hop is used for NHOP_TTL_MS only: then the program looks up again. */
+static void test_nhop_cache_expiry(void **state)
+{
+	pin_to_this_cpu();
+	for (size_t i = 0; i < ARRAY_SIZE(cache_cases); i++) {
+		const struct cache_case *c = &cache_cases[i];
+		int tries = 0;
+
+		while (!cached_without_neigh(c))
+			assert_true(++tries < 3);
+		/* past the expiry, with a margin for the coarse clock (one tick) */
+		usleep((NHOP_TTL_MS + 20) * 1000);
+		run(&c->no_neigh);
+		neigh_restore(c);
+		run(&c->fwd);
+	}
+}
+
 /* 100 000 calls' worth of entries (two per call) beside the fixture's: the rows' entries still
  * forward exactly, and the table gives every entry back. The cost per packet at this size is
  * measured by make bench (tests/bench/xdp_prog_cost.c). */
@@ -1005,7 +1140,7 @@ int main(void)
 		cmocka_unit_test(test_pkt_known_answers),
 		cmocka_unit_test(test_pkt_layout),
 	};
-	struct CMUnitTest tests[ARRAY_SIZE(rows) + 3];
+	struct CMUnitTest tests[ARRAY_SIZE(rows) + 5];
 	int failed;
 
 	failed = cmocka_run_group_tests_name("pkt builder", builder, NULL, NULL);
@@ -1032,7 +1167,10 @@ int main(void)
 		(struct CMUnitTest)cmocka_unit_test(test_reinstall_keeps_counters);
 	tests[ARRAY_SIZE(rows) + 1] =
 		(struct CMUnitTest)cmocka_unit_test(test_remove_and_reinstall);
-	tests[ARRAY_SIZE(rows) + 2] = (struct CMUnitTest)cmocka_unit_test(test_scale);
+	tests[ARRAY_SIZE(rows) + 2] =
+		(struct CMUnitTest)cmocka_unit_test(test_nhop_cache_reinstall);
+	tests[ARRAY_SIZE(rows) + 3] = (struct CMUnitTest)cmocka_unit_test(test_nhop_cache_expiry);
+	tests[ARRAY_SIZE(rows) + 4] = (struct CMUnitTest)cmocka_unit_test(test_scale);
 	failed += _cmocka_run_group_tests("xdp fixture rows", tests, ARRAY_SIZE(tests), lab_setup,
 					  lab_teardown);
 	return failed ? 1 : 0;

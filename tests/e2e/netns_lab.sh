@@ -20,10 +20,11 @@ ROOT=$(pwd)
 XRELAYD=${XRELAYD:-$ROOT/build/xrelayd}
 RTPGEN=${RTPGEN:-$ROOT/build/rtpgen}
 NGCLI=${NGCLI:-$ROOT/build/ngcli}
+RELAYCTL=${RELAYCTL:-$ROOT/build/relayctl}
 MODES=${LAB_MODES:-native off}
 PPS=${LAB_PPS:-2000}		# RTP packets/s each way
 SECS=${LAB_SECS:-1}		# seconds of RTP per phase (whole seconds)
-TIMEOUT=${LAB_TIMEOUT:-3}	# xrelayd --timeout; the first phase outlasts it (kernel counters)
+TIMEOUT=${LAB_TIMEOUT:-6}	# xrelayd --timeout; the first phase outlasts it (kernel counters)
 TALK_SECS=$((TIMEOUT + 2))
 RTCP_COUNT=100			# RTCP packets each way per phase, at RTCP_PPS
 RTCP_PPS=200
@@ -510,6 +511,32 @@ xdp_attached() { # DEV [native|generic] -- 0 when the relay's DEV has an XDP pro
 
 # ---- one daemon, all phases ----
 
+# What an operator sees of the path: relayctl over ng, in the relay namespace.
+check_relayctl() {
+	nsx "$NS_RELAY" "$RELAYCTL" -j -s "$NG" stream list >"$T/relayctl.json" 2>>"$T/ng.err" ||
+		fail "relayctl stream list failed"
+	_k=$(jq '[.[] | select(.path == "kernel")] | length' "$T/relayctl.json")
+	_off=$(jq '[.[] | select(.path_reason == "xdp off")] | length' "$T/relayctl.json")
+	nsx "$NS_RELAY" "$RELAYCTL" -j -s "$NG" kernel show >"$T/relayctl-k.json" 2>>"$T/ng.err" ||
+		fail "relayctl kernel show failed"
+	case $MODE in
+	native | generic)
+		if [ "$_k" -ne 8 ]; then
+			show_file "relayctl stream list" "$T/relayctl.json"
+			fail "relayctl stream list: $_k streams on the kernel path, expected 8"
+		fi
+		[ "$(jq -r .xdp "$T/relayctl-k.json")" = "$MODE" ] ||
+			fail "relayctl kernel show: xdp '$(jq -r .xdp "$T/relayctl-k.json")', expected $MODE"
+		[ "$(jq -r .entries "$T/relayctl-k.json")" -ge 8 ] ||
+			fail "relayctl kernel show: fewer than 8 entries"
+		;;
+	off)
+		[ "$_k" -eq 0 ] && [ "$_off" -eq 8 ] ||
+			fail "relayctl stream list: $_k kernel streams and $_off 'xdp off', expected 0 and 8"
+		;;
+	esac
+}
+
 run_mode() { # MODE
 	MODE=$1
 	_xdp="--xdp=$MODE"
@@ -550,6 +577,7 @@ run_mode() { # MODE
 	K_SUM=0
 	for f in 4 6; do check_paths $f "$MAX_USER"; done
 	check_kernel "after the first media" "$K_SUM" "" 8
+	check_relayctl
 	K_LAST=$K_SUM
 
 	# 3. re-INVITE: the callee moves to another address and port.
