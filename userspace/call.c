@@ -436,10 +436,10 @@ void media_stats(struct media *m, int comp, struct endpoint *learned, struct str
 }
 
 /* Every stream of the call, live or kept for the delete reply. */
-#define call_for_each_stream(c, m, comp)                                                      \
-	for (unsigned int i_ = 0; i_ < (c)->n_mls; i_++)                                       \
-		for (unsigned int j_ = 0; j_ < (c)->mls[i_]->n_media; j_++)                    \
-			for (int comp = 0; comp < 2; comp++)                                   \
+#define call_for_each_stream(c, m, comp)                                    \
+	for (unsigned int i_ = 0; i_ < (c)->n_mls; i_++)                    \
+		for (unsigned int j_ = 0; j_ < (c)->mls[i_]->n_media; j_++) \
+			for (int comp = 0; comp < 2; comp++)                \
 				if (((m) = (c)->mls[i_]->media[j_])->streams[comp])
 
 time_t call_last_packet(struct call *c, bool kernel)

@@ -55,8 +55,8 @@ struct media {
 	unsigned int stream_flags;
 	int learn;
 	/* Per component: the kernel fast path's state for this stream (see call_kernel.c). */
-	uint32_t gen[2];		/* relearn generation last pushed to the worker */
-	bool in_kernel[2];		/* kfwd[] is installed */
+	uint32_t gen[2];   /* relearn generation last pushed to the worker */
+	bool in_kernel[2]; /* kfwd[] is installed */
 	struct kernel_fwd kfwd[2];
 	struct xr_entry_stats kbase[2]; /* counters of this stream's earlier, removed entries */
 	struct xr_entry_stats kcur[2];	/* the installed entry's counters, as last read */

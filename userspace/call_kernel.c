@@ -147,7 +147,8 @@ void media_kernel_sync(struct media *m)
 		m->kfwd[comp].pt_allow = NULL;
 		m->in_kernel[comp] = true;
 		log_debug("[%s] %s forwarded by the kernel to %s", m->ml->call->call_id,
-			  ep_str(&f.local, addr, sizeof(addr)), ep_str(&f.new_dst, dst, sizeof(dst)));
+			  ep_str(&f.local, addr, sizeof(addr)),
+			  ep_str(&f.new_dst, dst, sizeof(dst)));
 	}
 }
 

@@ -79,8 +79,7 @@ static struct bnode *stream_report(struct barena *a, struct media *m, int comp,
 	return d;
 }
 
-static struct bnode *media_report(struct barena *a, struct media *m,
-				  struct stream_stats sums[2])
+static struct bnode *media_report(struct barena *a, struct media *m, struct stream_stats sums[2])
 {
 	struct bnode *d = bn_dict(a), *streams = bn_list(a), *flags = bn_list(a);
 

@@ -570,7 +570,8 @@ static int parse_argv(struct loader *ld, int argc, char **argv)
 static void print_usage(void)
 {
 	printf("Usage: xrelayd [OPTION...]\n"
-	       "Media relay driven by the rtpengine ng protocol (SIP proxies: Kamailio, OpenSIPS).\n"
+	       "Media relay driven by the rtpengine ng protocol (SIP proxies: Kamailio, "
+	       "OpenSIPS).\n"
 	       "Options may also be set in the INI file, as 'name = value' without the "
 	       "dashes.\n\n");
 	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {

@@ -254,7 +254,8 @@ int kernel_open(const char *root)
 		skel = NULL;
 		if (attempt == 0) {
 			/* Pinned maps that do not match the program's definitions. */
-			log_warn("kernel: cannot load with the maps pinned in %s (%s): replacing them",
+			log_warn("kernel: cannot load with the maps pinned in %s (%s): replacing "
+				 "them",
 				 pin_root, strerror(-ret));
 			unpin_all(pin_root);
 		}
@@ -282,8 +283,8 @@ void kernel_close(bool unpin)
 	if (!skel)
 		return;
 	for (int i = 0; i < n_ifaces; i++) {
-		__u32 flags = ifaces[i].mode == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE
-								: XDP_FLAGS_SKB_MODE;
+		__u32 flags =
+			ifaces[i].mode == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
 
 		if (bpf_xdp_detach(ifaces[i].ifindex, flags, NULL))
 			log_warn("kernel: cannot detach from %s", ifaces[i].name);
@@ -366,7 +367,8 @@ static int ifindex_of(struct nl_cache *cache, const struct endpoint *addr)
 		struct nl_addr *local = rtnl_addr_get_local(ra);
 
 		if (local && nl_addr_get_family(local) == ep_family(addr) &&
-		    nl_addr_get_len(local) == len && !memcmp(nl_addr_get_binary_addr(local), want, len))
+		    nl_addr_get_len(local) == len &&
+		    !memcmp(nl_addr_get_binary_addr(local), want, len))
 			return rtnl_addr_get_ifindex(ra);
 	}
 	return 0;
@@ -393,7 +395,8 @@ void kernel_start(const struct config *cfg)
 		ep_ip_str(&cfg->ifaces[i].local, ip, sizeof(ip));
 		idx[i] = ifindex_of(cache, &cfg->ifaces[i].local);
 		if (!idx[i]) {
-			log_warn("kernel: no interface carries %s: its media stays in userspace", ip);
+			log_warn("kernel: no interface carries %s: its media stays in userspace",
+				 ip);
 			continue;
 		}
 		if (!if_indextoname((unsigned int)idx[i], name) || !strcmp(name, "lo")) {
@@ -639,6 +642,5 @@ int64_t kernel_ns_to_unix(uint64_t ns)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
-	return (int64_t)real.tv_sec -
-	       ((int64_t)mono.tv_sec - (int64_t)(ns / 1000000000ull));
+	return (int64_t)real.tv_sec - ((int64_t)mono.tv_sec - (int64_t)(ns / 1000000000ull));
 }

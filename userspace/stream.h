@@ -48,7 +48,7 @@ struct stream {
 	struct endpoint local;
 	enum stream_component component;
 	struct worker *worker;
-	void *owner; /* the media (control thread's model) */
+	void *owner;   /* the media (control thread's model) */
 	bool removing; /* control thread only: REMOVE posted, events about it are stale */
 
 	/* Worker-owned. */

@@ -16,12 +16,12 @@
 
 /* Map names: "xr_" + at most 12 characters, so the kernel's name, the pin file and the
  * source agree. */
-#define XR_MAP_FWD    "xr_fwd"    /* hash: xr_fwd_key -> xr_fwd_entry */
+#define XR_MAP_FWD    "xr_fwd"	  /* hash: xr_fwd_key -> xr_fwd_entry */
 #define XR_MAP_STATS  "xr_stats"  /* per-CPU array: xr_fwd_entry.stats_idx -> xr_entry_stats */
 #define XR_MAP_GLOBAL "xr_global" /* per-CPU array: enum xr_counter -> __u64 */
-#define XR_MAP_DEV    "xr_dev"    /* devmap: ifindex -> ifindex, for bpf_redirect_map */
-#define XR_MAP_META   "xr_meta"   /* array[1]: struct xr_meta */
-#define XR_MAP_NHOP   "xr_nhop"   /* per-CPU array: xr_fwd_entry.stats_idx -> xr_nhop */
+#define XR_MAP_DEV    "xr_dev"	  /* devmap: ifindex -> ifindex, for bpf_redirect_map */
+#define XR_MAP_META   "xr_meta"	  /* array[1]: struct xr_meta */
+#define XR_MAP_NHOP   "xr_nhop"	  /* per-CPU array: xr_fwd_entry.stats_idx -> xr_nhop */
 
 /* Forwarding entries (one per relay socket that forwards in kernel) and counter slots. */
 #define XR_MAX_ENTRIES (1u << 19)
@@ -58,8 +58,8 @@ struct xr_fwd_entry {
 	__be16 new_dport;
 	__u8 family; /* XR_AF_* */
 	__u8 pad0;
-	__u32 flags;	 /* XR_F_* */
-	__u32 stats_idx; /* slot in XR_MAP_STATS and XR_MAP_NHOP */
+	__u32 flags;	   /* XR_F_* */
+	__u32 stats_idx;   /* slot in XR_MAP_STATS and XR_MAP_NHOP */
 	__u32 pt_allow[4]; /* bit n set: RTP payload type n is forwarded; others are punted */
 	/* Unique to this version of the entry: the daemon never hands out a value twice on one
 	 * boot, so a next hop cached for an older version or another entry does not match. */
@@ -71,7 +71,7 @@ _Static_assert(sizeof(struct xr_fwd_entry) == 88, "xr_fwd_entry size");
 struct xr_entry_stats {
 	__u64 packets;
 	__u64 bytes;
-	__u64 last_ns; /* CLOCK_MONOTONIC ns of the last forwarded packet (coarse: tick precision) */
+	__u64 last_ns;	 /* CLOCK_MONOTONIC ns of the last forward (tick precision) */
 	__u32 last_ssrc; /* host order */
 	__u16 last_seq;	 /* host order */
 	__u16 pad;
@@ -95,28 +95,28 @@ _Static_assert(sizeof(struct xr_nhop) == 40, "xr_nhop size");
 
 /* Global counters: verdicts, then punt reasons (XDP_PASS to the daemon), then drops.
  * X(name, "json/metric name") */
-#define XR_VERDICTS(X)                                                                         \
-	X(TX, "tx")                                                                           \
-	X(REDIRECT, "redirect")                                                               \
-	X(PASS, "pass")                                                                       \
+#define XR_VERDICTS(X)          \
+	X(TX, "tx")             \
+	X(REDIRECT, "redirect") \
+	X(PASS, "pass")         \
 	X(DROP, "drop")
 
-#define XR_PUNT_REASONS(X)                                                                     \
-	X(PUNT_NOT_IP, "not_ip")                                                              \
-	X(PUNT_NOT_UDP, "not_udp")                                                            \
-	X(PUNT_MALFORMED, "malformed")                                                        \
-	X(PUNT_IP_OPTIONS, "ip_options")                                                      \
-	X(PUNT_FRAGMENT, "fragment")                                                          \
-	X(PUNT_IPV6_EXT, "ipv6_ext")                                                          \
-	X(PUNT_NO_ENTRY, "no_entry")                                                          \
-	X(PUNT_SOURCE, "source_changed")                                                      \
-	X(PUNT_NOT_RTP, "not_rtp")                                                            \
-	X(PUNT_STUN_DTLS, "stun_dtls")                                                        \
-	X(PUNT_RTCP, "rtcp")                                                                  \
-	X(PUNT_PT, "payload_type")                                                            \
-	X(PUNT_TTL, "ttl")                                                                    \
-	X(PUNT_NO_NEIGH, "no_neighbour")                                                      \
-	X(PUNT_FIB, "fib")                                                                    \
+#define XR_PUNT_REASONS(X)               \
+	X(PUNT_NOT_IP, "not_ip")         \
+	X(PUNT_NOT_UDP, "not_udp")       \
+	X(PUNT_MALFORMED, "malformed")   \
+	X(PUNT_IP_OPTIONS, "ip_options") \
+	X(PUNT_FRAGMENT, "fragment")     \
+	X(PUNT_IPV6_EXT, "ipv6_ext")     \
+	X(PUNT_NO_ENTRY, "no_entry")     \
+	X(PUNT_SOURCE, "source_changed") \
+	X(PUNT_NOT_RTP, "not_rtp")       \
+	X(PUNT_STUN_DTLS, "stun_dtls")   \
+	X(PUNT_RTCP, "rtcp")             \
+	X(PUNT_PT, "payload_type")       \
+	X(PUNT_TTL, "ttl")               \
+	X(PUNT_NO_NEIGH, "no_neighbour") \
+	X(PUNT_FIB, "fib")               \
 	X(PUNT_REDIRECT, "redirect_failed")
 
 #define XR_DROP_REASONS(X) X(DROP_STRICT_SOURCE, "strict_source")

@@ -51,8 +51,8 @@ static void dump(const struct config *c, char *buf, size_t len)
 		 " config-section=%s",
 		 ep_str(&c->listen_ng, a, sizeof(a)), c->port_min, c->port_max, c->timeout,
 		 c->silent_timeout, c->final_timeout, c->delete_delay, c->port_quarantine,
-		 c->num_threads, (int)c->xdp, c->foreground, c->log_stderr, c->log_level, c->pidfile,
-		 c->config_file, c->config_section);
+		 c->num_threads, (int)c->xdp, c->foreground, c->log_stderr, c->log_level,
+		 c->pidfile, c->config_file, c->config_section);
 }
 
 static void subst(char *dst, size_t len, const char *src, const char *path)
@@ -144,12 +144,13 @@ static void run_rows(const struct row *rows, size_t n_rows)
 
 static void default_dump(char *buf, size_t len, const char *config_file)
 {
-	snprintf(buf, len,
-		 "ifaces=1 iface0=default/127.0.0.1!127.0.0.1 listen-ng=127.0.0.1:2223"
-		 " port-min=30000 port-max=40000 timeout=60 silent-timeout=3600 final-timeout=0"
-		 " delete-delay=30 port-quarantine=10 num-threads=%d xdp=1 foreground=0 log-stderr=0"
-		 " log-level=6 pidfile= config-file=%s config-section=xrelay",
-		 online_cpus(), config_file);
+	snprintf(
+		buf, len,
+		"ifaces=1 iface0=default/127.0.0.1!127.0.0.1 listen-ng=127.0.0.1:2223"
+		" port-min=30000 port-max=40000 timeout=60 silent-timeout=3600 final-timeout=0"
+		" delete-delay=30 port-quarantine=10 num-threads=%d xdp=1 foreground=0 log-stderr=0"
+		" log-level=6 pidfile= config-file=%s config-section=xrelay",
+		online_cpus(), config_file);
 }
 
 static void test_defaults(void **state)
