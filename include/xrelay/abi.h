@@ -10,7 +10,7 @@
 #endif
 
 /* Bumped on any change below; pinned maps of another version are not reused. */
-#define XR_ABI_VERSION 2
+#define XR_ABI_VERSION 3
 
 #define XR_PIN_ROOT "/sys/fs/bpf/xrelay"
 
@@ -114,7 +114,6 @@ _Static_assert(sizeof(struct xr_nhop) == 40, "xr_nhop size");
 	X(PUNT_STUN_DTLS, "stun_dtls")   \
 	X(PUNT_RTCP, "rtcp")             \
 	X(PUNT_PT, "payload_type")       \
-	X(PUNT_TTL, "ttl")               \
 	X(PUNT_NO_NEIGH, "no_neighbour") \
 	X(PUNT_FIB, "fib")               \
 	X(PUNT_REDIRECT, "redirect_failed")
