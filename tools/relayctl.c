@@ -124,55 +124,6 @@ static void join(char *buf, size_t len, const char *const *names, int n)
 /* ---- values from the daemon's reply ---- */
 
 /* A string for JSON: jansson refuses invalid UTF-8, so bad bytes become '?'. */
-static json_t *jstr(const char *s, size_t len)
-{
-	json_t *j = json_stringn(s, len);
-	char *copy;
-
-	if (j)
-		return j;
-	copy = malloc(len + 1);
-	if (!copy)
-		return json_null();
-	for (size_t i = 0; i < len; i++)
-		copy[i] = (unsigned char)s[i] >= 0x80 || !s[i] ? '?' : s[i];
-	j = json_stringn(copy, len);
-	free(copy);
-	return j ? j : json_null();
-}
-
-/* The ng reply as jansson values: bencode has no booleans or reals, so this is exact. */
-static json_t *to_json(const struct bnode *n)
-{
-	const struct bnode *ch;
-	json_t *j;
-
-	if (!n)
-		return json_null();
-	switch (n->type) {
-	case BN_STR:
-		return jstr(n->str.s, n->str.len);
-	case BN_INT:
-		return json_integer(n->i);
-	case BN_LIST:
-		j = json_array();
-		bn_for_each(ch, n)
-			json_array_append_new(j, to_json(ch));
-		return j;
-	case BN_DICT:
-		j = json_object();
-		bn_for_each(ch, n) {
-			char *key = strndup(ch->key->str.s, ch->key->str.len);
-
-			if (key && json_is_object(j))
-				json_object_set_new(j, key, to_json(ch));
-			free(key);
-		}
-		return j;
-	}
-	return json_null();
-}
-
 static long long jint(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
@@ -211,7 +162,7 @@ static json_t *addr_port(const char *ip, long long port)
 	if (!ip || !*ip)
 		return json_null();
 	if (ep_parse_ip(&ep, ip))
-		return jstr(ip, strlen(ip));
+		return json_string(ip); /* from a JSON string: valid UTF-8 */
 	ep_set_port(&ep, (uint16_t)port);
 	return json_string(ep_str(&ep, buf, sizeof(buf)));
 }
@@ -253,7 +204,7 @@ static int request(struct ctx *x, struct bnode *req, json_t **out)
 			    ret == -ETIMEDOUT ? "no reply"
 			    : ret == -EPROTO  ? "the reply is not an ng dictionary"
 					      : strerror(-ret));
-	*out = to_json(reply);
+	*out = bnode_to_jansson(reply);
 	result = jget_str(*out, "result");
 	return result && !strcmp(result, "error") ? -1 : 0;
 }

@@ -647,7 +647,7 @@ static json_t *json_str_lossy(const char *s, size_t len, bool key)
 	return j;
 }
 
-static json_t *to_json(const struct bnode *n)
+json_t *bnode_to_jansson(const struct bnode *n)
 {
 	const struct bnode *c;
 	json_t *j, *v, *k;
@@ -662,7 +662,7 @@ static json_t *to_json(const struct bnode *n)
 		if (!j)
 			return NULL;
 		for (c = n->c.first; c; c = c->next) {
-			if (json_array_append_new(j, to_json(c)))
+			if (json_array_append_new(j, bnode_to_jansson(c)))
 				goto fail;
 		}
 		return j;
@@ -681,7 +681,7 @@ static json_t *to_json(const struct bnode *n)
 				json_decref(k);
 				continue;
 			}
-			v = to_json(c);
+			v = bnode_to_jansson(c);
 			if (!v || json_object_setn_new_nocheck(j, json_string_value(k),
 							       json_string_length(k), v)) {
 				json_decref(k);
@@ -706,7 +706,7 @@ char *bnode_to_json(const struct bnode *n, size_t *len)
 
 	if (!n)
 		return NULL;
-	j = to_json(n);
+	j = bnode_to_jansson(n);
 	if (!j)
 		return NULL;
 	size = json_dumpb(j, NULL, 0, flags);

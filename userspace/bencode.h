@@ -54,6 +54,9 @@ int json_parse_bnode(struct barena *a, const char *buf, size_t len, struct bnode
 /* Encoders; they return a malloc'd buffer (NUL-terminated, length in *len) or NULL on ENOMEM. */
 char *bencode_encode(const struct bnode *n, size_t *len);
 char *bnode_to_json(const struct bnode *n, size_t *len);
+/* The same as jansson values (a new reference; NULL when out of memory): strings that are not
+ * valid UTF-8 get U+FFFD, a repeated dict key keeps its first value. */
+struct json_t *bnode_to_jansson(const struct bnode *n);
 
 /* Builders; they return NULL only when out of memory, and the add functions ignore NULL values. */
 struct bnode *bn_dict(struct barena *a);
