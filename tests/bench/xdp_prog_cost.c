@@ -1,37 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The XDP program's own cost per packet: BPF_PROG_RUN with a large repeat count on forwarded
  * IPv4 and IPv6 RTP packets (the hit path) and on one without an entry (a punt), with two
- * entries installed and again with many, in a private network and mount namespace like
+ * entries installed and again with many, in the XDP test lab (tests/lib/xdp_lab.h) like
  * tests/bpf/test_xdp.c. */
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <getopt.h>
 #include <linux/bpf.h>
-#include <net/if.h>
-#include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kernel.h"
 #include "log.h"
 #include "pkt.h"
+#include "xdp_lab.h"
 
 #define PIN_ROOT "/sys/fs/bpf/xrelay-bench"
 
-/* The relay's two interfaces (veth ends in the private namespace) and the one neighbour. */
-#define DEV_IN	   "xra"
-#define DEV_OUT	   "xrb"
-#define MAC_IN	   "02:00:00:00:0a:01"
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The relay's two interfaces (veth ends in the private namespace), both attached, and the one
+ * neighbour behind the second, by IPv4 and IPv6. */
 #define MAC_OUT	   "02:00:00:00:0b:01"
 #define NEIGH_IP   "10.0.2.2"
 #define NEIGH_MAC  "02:00:00:01:02:02"
 #define NEIGH_PORT 6000
 #define NEIGH6_IP  "2001:db8:2::2"
+
+enum dev { D_IN, D_OUT, D_N };
+static const struct xdp_lab_dev devs[D_N] = {
+	[D_IN] = {"xra", "xpa", "02:00:00:00:0a:01", "10.0.1.1/24", "2001:db8:1::1/64", true},
+	[D_OUT] = {"xrb", "xpb", MAC_OUT, "10.0.2.1/24", "2001:db8:2::1/64", true},
+};
+static const struct xdp_lab_neigh neighs[] = {
+	{NEIGH_IP, NEIGH_MAC, D_OUT},
+	{NEIGH6_IP, NEIGH_MAC, D_OUT},
+};
+static int ifindex[D_N];
 
 struct opts {
 	unsigned long repeat;
@@ -47,25 +55,6 @@ struct result {
 	int n;
 };
 
-static bool kernel_up;
-static int ifindex_in;
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[256];
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	ret = system(cmd);
-	if (ret)
-		fprintf(stderr, "xdp_prog_cost: '%s' failed (%d)\n", cmd, ret);
-	return ret ? -EIO : 0;
-}
-
 static int read_int_file(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -79,78 +68,22 @@ static int read_int_file(const char *path)
 	return v;
 }
 
-/* A private network namespace with two veths, and a private bpffs: the pins and the links
- * vanish with the process, even when it dies before its cleanup. */
+/* The lab in a private network namespace and bpffs: the pins and the links vanish with the
+ * process, even when it dies before its cleanup. */
 static int lab_setup(void)
 {
-	int ret = 0;
+	int ret = xdp_lab_enter();
 
-	if (unshare(CLONE_NEWNET | CLONE_NEWNS)) {
-		fprintf(stderr, "xdp_prog_cost: unshare: %s (needs root)\n", strerror(errno));
-		return -errno;
-	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-	    mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL)) {
-		fprintf(stderr, "xdp_prog_cost: cannot mount a private bpffs: %s\n",
-			strerror(errno));
-		return -errno;
-	}
-	ret |= sh("ip link set lo up");
-	ret |= sh("ip link add " DEV_IN " type veth peer name xpa");
-	ret |= sh("ip link add " DEV_OUT " type veth peer name xpb");
-	ret |= sh("ip link set " DEV_IN " address " MAC_IN);
-	ret |= sh("ip link set " DEV_OUT " address " MAC_OUT);
-	ret |= sh("ip addr add 10.0.1.1/24 dev " DEV_IN);
-	ret |= sh("ip addr add 10.0.2.1/24 dev " DEV_OUT);
-	ret |= sh("ip addr add 2001:db8:1::1/64 dev " DEV_IN " nodad");
-	ret |= sh("ip addr add 2001:db8:2::1/64 dev " DEV_OUT " nodad");
-	ret |= sh("ip link set " DEV_IN " up && ip link set xpa up");
-	ret |= sh("ip link set " DEV_OUT " up && ip link set xpb up");
-	ret |= sh("ip neigh replace " NEIGH_IP " lladdr " NEIGH_MAC " dev " DEV_OUT
-		  " nud permanent");
-	ret |= sh("ip neigh replace " NEIGH6_IP " lladdr " NEIGH_MAC " dev " DEV_OUT
-		  " nud permanent");
-	if (ret)
-		return ret;
-	ifindex_in = (int)if_nametoindex(DEV_IN);
-	if (!ifindex_in)
-		return -ENODEV;
-
-	/* kernel_open turns forwarding on for loopback, which bpf_fib_lookup needs. */
-	ret = kernel_open(PIN_ROOT);
-	if (ret) {
-		fprintf(stderr, "xdp_prog_cost: kernel_open: %s\n", strerror(-ret));
-		return ret;
-	}
-	kernel_up = true;
-	for (int i = 0; i < 2; i++) {
-		const char *dev = i ? DEV_OUT : DEV_IN;
-		enum xdp_mode got;
-
-		ret = kernel_attach((int)if_nametoindex(dev), XDP_MODE_NATIVE, &got);
-		if (ret) {
-			fprintf(stderr, "xdp_prog_cost: kernel_attach(%s): %s\n", dev,
-				strerror(-ret));
-			return ret;
-		}
-	}
-	return 0;
-}
-
-static void cleanup(void)
-{
-	if (kernel_up)
-		kernel_close(true);
-	kernel_up = false;
+	if (!ret)
+		ret = xdp_lab_net_setup(devs, D_N, neighs, ARRAY_SIZE(neighs), ifindex);
+	if (!ret)
+		ret = xdp_lab_kernel_open(PIN_ROOT, devs, D_N, ifindex, NULL);
+	return ret;
 }
 
 static struct endpoint ep(const char *ip, uint16_t port)
 {
-	struct endpoint e = {0};
-
-	ep_parse_ip(&e, ip);
-	ep_set_port(&e, port);
-	return e;
+	return xdp_lab_ep((struct xdp_lab_side){ip, port});
 }
 
 /* BPF_PROG_RUN reruns the program on the bytes it rewrote, so the measured entry maps the
@@ -197,7 +130,7 @@ static int install_bulk(unsigned long from, unsigned long to)
 	return 0;
 }
 
-/* The packet: RTP (PT 0) from and to the neighbour (ip), as it arrives on DEV_IN. */
+/* The packet: RTP (PT 0) from and to the neighbour (ip), as it arrives on devs[D_IN]. */
 static int build_frame(uint8_t *frame, size_t cap, const char *ip, uint16_t dport, size_t size)
 {
 	static uint8_t payload[PKT_MAX];
@@ -224,7 +157,7 @@ static int run(const uint8_t *frame, int len, unsigned long repeat, uint32_t *re
 	       uint32_t *duration, uint8_t *out, uint32_t *out_len)
 {
 	static uint8_t scratch[PKT_MAX + 256];
-	struct xdp_md ctx = {.data_end = (__u32)len, .ingress_ifindex = (__u32)ifindex_in};
+	struct xdp_md ctx = {.data_end = (__u32)len, .ingress_ifindex = (__u32)ifindex[D_IN]};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (__u32)len,
 		    .data_out = out ? out : scratch, .data_size_out = sizeof(scratch),
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = (__u32)repeat);
@@ -404,7 +337,7 @@ int main(int argc, char **argv)
 	if (stats_on > 0)
 		fprintf(stderr, "xdp_prog_cost: warning: kernel.bpf_stats_enabled is on, which "
 				"adds its own cost to every run\n");
-	atexit(cleanup);
+	atexit(xdp_lab_kernel_close);
 	kernel_set_nhop_ttl_ms((unsigned int)o.nhop_ttl_ms);
 	if (lab_setup())
 		return 1;

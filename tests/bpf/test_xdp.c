@@ -11,28 +11,23 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <linux/bpf.h>
-#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kernel.h"
 #include "pkt.h"
+#include "xdp_lab.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The relay's interfaces: veth ends in our namespace; xrc is deliberately not attached, so it
  * is not in the redirect map. */
 enum dev { D_A, D_B, D_C, D_N };
-static const struct {
-	const char *name, *peer, *mac, *ip4, *ip6;
-	bool attach;
-} devs[D_N] = {
+static const struct xdp_lab_dev devs[D_N] = {
 	[D_A] = {"xra", "xpa", "02:00:00:00:0a:01", "10.0.1.1/24", "2001:db8:1::1/64", true},
 	[D_B] = {"xrb", "xpb", "02:00:00:00:0b:01", "10.0.2.1/24", "2001:db8:2::1/64", true},
 	[D_C] = {"xrc", "xpc", "02:00:00:00:0c:01", "10.0.3.1/24", "2001:db8:3::1/64", false},
@@ -41,10 +36,7 @@ static int ifindex[D_N];
 
 /* Static neighbours: the callers and callees the entries send to. 10.0.2.9 and 2001:db8:2::9
  * are on-link but have none (PUNT_NO_NEIGH); 198.51.100.7 and 2001:db8:ff::7 have no route. */
-static const struct {
-	const char *ip, *mac;
-	enum dev dev;
-} neighs[] = {
+static const struct xdp_lab_neigh neighs[] = {
 	{"10.0.1.2", "02:00:00:01:01:02", D_A},
 	{"10.0.1.3", "02:00:00:01:01:03", D_A},
 	{"10.0.2.2", "02:00:00:01:02:02", D_B},
@@ -59,11 +51,6 @@ static const struct {
 
 /* A caller MAC for input frames (the program must not care). */
 #define CALLER_MAC "02:00:00:01:01:02"
-
-struct side {
-	const char *ip;
-	uint16_t port;
-};
 
 /* Forwarding entries, installed through kernel_fwd_install. */
 enum entry {
@@ -91,7 +78,7 @@ enum entry {
 static const uint32_t pt_0_8_127[4] = {1u << 0 | 1u << 8, 0, 0, 1u << 31};
 
 static const struct {
-	struct side local, peer, new_src, new_dst;
+	struct xdp_lab_side local, peer, new_src, new_dst;
 	uint32_t flags;
 	const uint32_t *pt_allow;
 } entries[E_N] = {
@@ -397,72 +384,18 @@ static const struct row rows[] = {
 };
 /* clang-format on */
 
-static char pin_root[64];
-static bool kernel_up;
-
 /* The next-hop cache's lifetime in this lab (the daemon's is 1000 ms): short, so that the
  * expiry test waits little, and long enough for a neighbour to be deleted between two
  * packets. */
 #define NHOP_TTL_MS 500
 
-static void cleanup(void)
-{
-	if (kernel_up)
-		kernel_close(true);
-	kernel_up = false;
-	if (pin_root[0])
-		rmdir(pin_root);
-}
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	ret = system(cmd);
-	if (ret)
-		fprintf(stderr, "setup: '%s' failed (%d)\n", cmd, ret);
-	return ret;
-}
-
-static int write_file(const char *path, const char *s)
-{
-	FILE *f = fopen(path, "w");
-	int ret = 0;
-
-	if (!f || fputs(s, f) < 0)
-		ret = -1;
-	if (f && fclose(f))
-		ret = -1;
-	if (ret)
-		fprintf(stderr, "setup: cannot write %s\n", path);
-	return ret;
-}
-
-static struct endpoint ep_of(struct side s)
-{
-	struct endpoint ep = {0};
-
-	if (s.ip) {
-		if (ep_parse_ip(&ep, s.ip))
-			fprintf(stderr, "bad address %s in the fixture\n", s.ip);
-		ep_set_port(&ep, s.port);
-	}
-	return ep;
-}
-
 static int install(enum entry e, uint32_t flags)
 {
 	struct kernel_fwd f = {
-		.local = ep_of(entries[e].local),
-		.peer = ep_of(entries[e].peer),
-		.new_src = ep_of(entries[e].new_src),
-		.new_dst = ep_of(entries[e].new_dst),
+		.local = xdp_lab_ep(entries[e].local),
+		.peer = xdp_lab_ep(entries[e].peer),
+		.new_src = xdp_lab_ep(entries[e].new_src),
+		.new_dst = xdp_lab_ep(entries[e].new_dst),
 		.flags = flags,
 		.pt_allow = entries[e].pt_allow,
 	};
@@ -472,53 +405,19 @@ static int install(enum entry e, uint32_t flags)
 
 static int lab_setup(void **state)
 {
-	int fail = 0;
+	char pin_root[64];
+	enum xdp_mode mode[D_N];
 
-	fail |= sh("ip link set lo up");
-	for (int d = 0; d < D_N; d++) {
-		fail |= sh("ip link add %s type veth peer name %s", devs[d].name, devs[d].peer);
-		fail |= sh("ip link set %s address %s", devs[d].name, devs[d].mac);
-		fail |= sh("ip addr add %s dev %s", devs[d].ip4, devs[d].name);
-		fail |= sh("ip addr add %s dev %s nodad", devs[d].ip6, devs[d].name);
-		/* The peers stay silent (no IPv6 autoconfiguration, router or listener reports):
-		 * whatever they sent would reach the program and move the counters a row checks. */
-		fail |= sh("echo 1 > /proc/sys/net/ipv6/conf/%s/disable_ipv6", devs[d].peer);
-		fail |= sh("ip link set %s up && ip link set %s up", devs[d].name, devs[d].peer);
-		ifindex[d] = (int)if_nametoindex(devs[d].name);
-		if (!ifindex[d])
-			fail = 1;
-	}
-	/* bpf_fib_lookup answers FWD_DISABLED unless forwarding is on (lab notes). */
-	fail |= write_file("/proc/sys/net/ipv4/conf/all/forwarding", "1");
-	fail |= write_file("/proc/sys/net/ipv6/conf/all/forwarding", "1");
-	for (size_t i = 0; i < ARRAY_SIZE(neighs); i++)
-		fail |= sh("ip neigh replace %s lladdr %s dev %s nud permanent", neighs[i].ip,
-			   neighs[i].mac, devs[neighs[i].dev].name);
-	if (fail)
+	if (xdp_lab_net_setup(devs, D_N, neighs, ARRAY_SIZE(neighs), ifindex))
 		return -1;
-
 	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/xrelay-test-%d", (int)getpid());
 	kernel_set_nhop_ttl_ms(NHOP_TTL_MS);
-	if (kernel_open(pin_root)) {
-		fprintf(stderr, "setup: kernel_open(%s) failed\n", pin_root);
+	if (xdp_lab_kernel_open(pin_root, devs, D_N, ifindex, mode))
 		return -1;
-	}
-	kernel_up = true;
-	for (int d = 0; d < D_N; d++) {
-		enum xdp_mode got;
-		int ret;
-
-		if (!devs[d].attach)
-			continue;
-		ret = kernel_attach(ifindex[d], XDP_MODE_NATIVE, &got);
-		if (ret) {
-			fprintf(stderr, "setup: kernel_attach(%s) failed: %s\n", devs[d].name,
-				strerror(-ret));
-			return -1;
-		}
-		printf("# attached to %s (ifindex %d) in %s mode\n", devs[d].name, ifindex[d],
-		       xdp_mode_name(got));
-	}
+	for (int d = 0; d < D_N; d++)
+		if (devs[d].attach)
+			printf("# attached to %s (ifindex %d) in %s mode\n", devs[d].name,
+			       ifindex[d], xdp_mode_name(mode[d]));
 	for (int e = 1; e < E_N; e++) {
 		int ret = install((enum entry)e, entries[e].flags);
 
@@ -538,7 +437,7 @@ static int lab_setup(void **state)
 
 static int lab_teardown(void **state)
 {
-	cleanup();
+	xdp_lab_kernel_close();
 	return 0;
 }
 
@@ -616,7 +515,8 @@ static void input_pkt(const struct row *r, struct pkt *in, const uint8_t *payloa
  * MAC and the egress interface's; everything else as it came, checksums recomputed. */
 static void output_pkt(const struct row *r, const struct pkt *in, struct pkt *out)
 {
-	const struct side *ns = &entries[r->entry].new_src, *nd = &entries[r->entry].new_dst;
+	const struct xdp_lab_side *ns = &entries[r->entry].new_src,
+				  *nd = &entries[r->entry].new_dst;
 	enum dev egress = D_N;
 	const char *mac = neigh_mac(nd->ip, &egress);
 
@@ -682,7 +582,7 @@ static bool removed[E_N];
 static void read_entry_stats(struct xr_entry_stats *s)
 {
 	for (int e = 1; e < E_N; e++) {
-		struct endpoint local = ep_of(entries[e].local);
+		struct endpoint local = xdp_lab_ep(entries[e].local);
 
 		memset(&s[e], 0, sizeof(s[e]));
 		if (removed[e])
@@ -704,7 +604,7 @@ static void run_row(void **state)
 	bool fwd = r->verdict == XDP_TX || r->verdict == XDP_REDIRECT;
 	bool ok = true;
 
-	assert_true(kernel_up);
+	assert_true(kernel_prog_fd() >= 0);
 	assert_true(n > 0 || (r->pay.kind == P_BYTES && !r->pay.bytes[0]));
 	input_pkt(r, &in, payload, n);
 	if (fwd)
@@ -799,7 +699,7 @@ static void run(const struct row *r)
 
 static struct xr_entry_stats stats_of(enum entry e)
 {
-	struct endpoint local = ep_of(entries[e].local);
+	struct endpoint local = xdp_lab_ep(entries[e].local);
 	struct xr_entry_stats st;
 
 	assert_int_equal(kernel_fwd_stats(&local, &st), 0);
@@ -832,7 +732,7 @@ static void test_remove_and_reinstall(void **state)
 		"rtp to a removed entry", E_V4_TX, {V4}, RTP(8, 160), PUNT(PUNT_NO_ENTRY)};
 	static const struct row back = {
 		"rtp to the entry installed again", E_V4_TX, {V4}, RTP(8, 160), FWD(XDP_TX)};
-	struct endpoint local = ep_of(entries[E_V4_TX].local);
+	struct endpoint local = xdp_lab_ep(entries[E_V4_TX].local);
 	struct xr_entry_stats before = stats_of(E_V4_TX), last;
 
 	assert_true(before.packets > 0);
@@ -904,7 +804,8 @@ static void pin_to_this_cpu(void)
 static void neigh_restore(const struct cache_case *c)
 {
 	assert_int_equal(
-		sh("ip neigh replace %s lladdr %s dev xrb nud permanent", c->neigh, c->mac), 0);
+		xdp_lab_sh("ip neigh replace %s lladdr %s dev xrb nud permanent", c->neigh, c->mac),
+		0);
 }
 
 /* Installs the entry again (a new version: nothing cached for it), forwards one packet, which
@@ -919,7 +820,7 @@ static bool cached_without_neigh(const struct cache_case *c)
 	assert_int_equal(install(c->entry, entries[c->entry].flags), 0);
 	t0 = mono_ms();
 	run(&c->fwd);
-	assert_int_equal(sh("ip neigh del %s dev xrb", c->neigh), 0);
+	assert_int_equal(xdp_lab_sh("ip neigh del %s dev xrb", c->neigh), 0);
 	if (mono_ms() - t0 > NHOP_TTL_MS / 2) {
 		neigh_restore(c);
 		return false;
@@ -1148,19 +1049,9 @@ int main(void)
 
 	failed = cmocka_run_group_tests_name("pkt builder", builder, NULL, NULL);
 
-	/* A private network namespace for the lab, and a private mount namespace with a bpffs of
-	 * its own: the pins vanish with the process even when it dies before its cleanup. */
-	if (unshare(CLONE_NEWNET | CLONE_NEWNS)) {
-		fprintf(stderr, "unshare: %s (the bpf tests need root)\n", strerror(errno));
+	if (xdp_lab_enter())
 		return 1;
-	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-	    mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL)) {
-		fprintf(stderr, "cannot mount a private bpffs on /sys/fs/bpf: %s\n",
-			strerror(errno));
-		return 1;
-	}
-	atexit(cleanup);
+	atexit(xdp_lab_kernel_close);
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
 		tests[i] = (struct CMUnitTest){.name = rows[i].name,
 					       .test_func = run_row,

@@ -13,27 +13,23 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/bpf.h>
-#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kernel.h"
 #include "pkt.h"
+#include "xdp_lab.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The lab: the same shape as test_xdp.c's, in a namespace of its own. xrc is not attached, so
  * it is not in the redirect map. */
 enum dev { D_A, D_B, D_C, D_N };
-static const struct {
-	const char *name, *peer, *mac, *ip4, *ip6;
-	bool attach;
-} devs[D_N] = {
+static const struct xdp_lab_dev devs[D_N] = {
 	[D_A] = {"xra", "xpa", "02:00:00:00:0a:01", "10.0.1.1/24", "2001:db8:1::1/64", true},
 	[D_B] = {"xrb", "xpb", "02:00:00:00:0b:01", "10.0.2.1/24", "2001:db8:2::1/64", true},
 	[D_C] = {"xrc", "xpc", "02:00:00:00:0c:01", "10.0.3.1/24", "2001:db8:3::1/64", false},
@@ -43,10 +39,7 @@ static uint8_t dev_mac[D_N][6];
 
 /* Static neighbours; 10.0.2.9 and 2001:db8:2::9 are on-link without one, 198.51.100.7 and
  * 2001:db8:ff::7 have no route, 10.0.2.1 and 2001:db8:2::1 are the relay's own. */
-static const struct {
-	const char *ip, *mac;
-	enum dev dev;
-} neighs[] = {
+static const struct xdp_lab_neigh neighs[] = {
 	{"10.0.1.2", "02:00:00:01:01:02", D_A},	     {"10.0.1.3", "02:00:00:01:01:03", D_A},
 	{"10.0.2.2", "02:00:00:01:02:02", D_B},	     {"10.0.3.2", "02:00:00:01:03:02", D_C},
 	{"2001:db8:1::2", "02:00:00:01:61:02", D_A}, {"2001:db8:1::3", "02:00:00:01:61:03", D_A},
@@ -55,11 +48,6 @@ static const struct {
 
 #define LAB_MTU 1500 /* veth default: a longer IP packet is FRAG_NEEDED, punted fib */
 
-struct side {
-	const char *ip;
-	uint16_t port;
-};
-
 static const uint32_t pt_v4[4] = {1u << 0 | 1u << 8, 0, 0, 1u << 0 | 1u << 5 | 1u << 31};
 static const uint32_t pt_v6[4] = {1u << 8, 0, 0, 1u << 0};
 
@@ -67,7 +55,7 @@ static const uint32_t pt_v6[4] = {1u << 8, 0, 0, 1u << 0};
  * above has no entry for it (0: it has one). */
 static const struct fentry {
 	const char *name;
-	struct side local, peer, new_src, new_dst;
+	struct xdp_lab_side local, peer, new_src, new_dst;
 	uint32_t flags;
 	const uint32_t *pt_allow;
 	enum xr_counter unrouted;
@@ -146,61 +134,7 @@ static const char *const pool6[] = {
 };
 static uint8_t pool4_w[ARRAY_SIZE(pool4)][4], pool6_w[ARRAY_SIZE(pool6)][16];
 
-/* ---- the lab (as in test_xdp.c) ---- */
-
-static char pin_root[64];
-static bool kernel_up;
-
-static void cleanup(void)
-{
-	if (kernel_up)
-		kernel_close(true);
-	kernel_up = false;
-	if (pin_root[0])
-		rmdir(pin_root);
-}
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	ret = system(cmd);
-	if (ret)
-		fprintf(stderr, "setup: '%s' failed (%d)\n", cmd, ret);
-	return ret;
-}
-
-static int write_file(const char *path, const char *s)
-{
-	FILE *f = fopen(path, "w");
-	int ret = 0;
-
-	if (!f || fputs(s, f) < 0)
-		ret = -1;
-	if (f && fclose(f))
-		ret = -1;
-	if (ret)
-		fprintf(stderr, "setup: cannot write %s\n", path);
-	return ret;
-}
-
-static struct endpoint ep_of(struct side s)
-{
-	struct endpoint ep = {0};
-
-	if (s.ip) {
-		if (ep_parse_ip(&ep, s.ip))
-			fprintf(stderr, "bad address %s in the fixture\n", s.ip);
-		ep_set_port(&ep, s.port);
-	}
-	return ep;
-}
+/* ---- the lab ---- */
 
 static int ip_wire(const char *s, uint8_t out[16])
 {
@@ -249,56 +183,20 @@ static int wire_setup(void)
 
 static int lab_setup(void **state)
 {
-	int fail = 0;
+	char pin_root[64];
 
 	if (wire_setup())
 		return -1;
-	fail |= sh("ip link set lo up");
-	for (int d = 0; d < D_N; d++) {
-		fail |= sh("ip link add %s type veth peer name %s", devs[d].name, devs[d].peer);
-		fail |= sh("ip link set %s address %s", devs[d].name, devs[d].mac);
-		fail |= sh("ip addr add %s dev %s", devs[d].ip4, devs[d].name);
-		fail |= sh("ip addr add %s dev %s nodad", devs[d].ip6, devs[d].name);
-		/* silent peers: whatever they sent would move the counters checked per packet */
-		fail |= sh("echo 1 > /proc/sys/net/ipv6/conf/%s/disable_ipv6", devs[d].peer);
-		fail |= sh("ip link set %s up && ip link set %s up", devs[d].name, devs[d].peer);
-		ifindex[d] = (int)if_nametoindex(devs[d].name);
-		if (!ifindex[d])
-			fail = 1;
-	}
-	fail |= write_file("/proc/sys/net/ipv4/conf/all/forwarding", "1");
-	fail |= write_file("/proc/sys/net/ipv6/conf/all/forwarding", "1");
-	for (size_t i = 0; i < ARRAY_SIZE(neighs); i++)
-		fail |= sh("ip neigh replace %s lladdr %s dev %s nud permanent", neighs[i].ip,
-			   neighs[i].mac, devs[neighs[i].dev].name);
-	if (fail)
-		return -1;
-
 	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/xrelay-fuzz-%d", (int)getpid());
-	if (kernel_open(pin_root)) {
-		fprintf(stderr, "setup: kernel_open(%s) failed\n", pin_root);
+	if (xdp_lab_net_setup(devs, D_N, neighs, ARRAY_SIZE(neighs), ifindex) ||
+	    xdp_lab_kernel_open(pin_root, devs, D_N, ifindex, NULL))
 		return -1;
-	}
-	kernel_up = true;
-	for (int d = 0; d < D_N; d++) {
-		enum xdp_mode got;
-		int ret;
-
-		if (!devs[d].attach)
-			continue;
-		ret = kernel_attach(ifindex[d], XDP_MODE_NATIVE, &got);
-		if (ret) {
-			fprintf(stderr, "setup: kernel_attach(%s): %s\n", devs[d].name,
-				strerror(-ret));
-			return -1;
-		}
-	}
 	for (size_t i = 0; i < N_ENTRIES; i++) {
 		struct kernel_fwd f = {
-			.local = ep_of(entries[i].local),
-			.peer = ep_of(entries[i].peer),
-			.new_src = ep_of(entries[i].new_src),
-			.new_dst = ep_of(entries[i].new_dst),
+			.local = xdp_lab_ep(entries[i].local),
+			.peer = xdp_lab_ep(entries[i].peer),
+			.new_src = xdp_lab_ep(entries[i].new_src),
+			.new_dst = xdp_lab_ep(entries[i].new_dst),
 			.flags = entries[i].flags,
 			.pt_allow = entries[i].pt_allow,
 		};
@@ -315,7 +213,7 @@ static int lab_setup(void **state)
 
 static int lab_teardown(void **state)
 {
-	cleanup();
+	xdp_lab_kernel_close();
 	return 0;
 }
 
@@ -729,7 +627,7 @@ static bool check_frame(const uint8_t *frame, size_t len, enum dev ingress, cons
 		/* the entry's counters: this packet, and for RTP its SSRC and sequence */
 		{
 			const struct fentry *e = &entries[v.entry];
-			struct endpoint local = ep_of(e->local);
+			struct endpoint local = xdp_lab_ep(e->local);
 			struct xr_entry_stats st, *prev = &stats_prev[v.entry];
 			const uint8_t *p = frame + v.l4 + 8;
 			uint32_t ssrc = (uint32_t)get16(p + 8) << 16 | get16(p + 10);
@@ -1145,7 +1043,7 @@ static void snapshot(void)
 {
 	assert_int_equal(kernel_counters(counters_prev), 0);
 	for (size_t i = 0; i < N_ENTRIES; i++) {
-		struct endpoint local = ep_of(entries[i].local);
+		struct endpoint local = xdp_lab_ep(entries[i].local);
 
 		assert_int_equal(kernel_fwd_stats(&local, &stats_prev[i]), 0);
 	}
@@ -1306,7 +1204,7 @@ static void test_fuzz(void **state)
 
 	/* the per-entry counters hold exactly what the oracle forwarded */
 	for (size_t i = 0; i < N_ENTRIES && only == UINT64_MAX; i++) {
-		struct endpoint local = ep_of(entries[i].local);
+		struct endpoint local = xdp_lab_ep(entries[i].local);
 		struct xr_entry_stats st;
 
 		assert_int_equal(kernel_fwd_stats(&local, &st), 0);
@@ -1353,17 +1251,8 @@ int main(void)
 	CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
 	sched_setaffinity(0, sizeof(one), &one);
 
-	/* A private network namespace and a private bpffs, as in test_xdp.c. */
-	if (unshare(CLONE_NEWNET | CLONE_NEWNS)) {
-		fprintf(stderr, "unshare: %s (the bpf tests need root)\n", strerror(errno));
+	if (xdp_lab_enter())
 		return 1;
-	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-	    mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL)) {
-		fprintf(stderr, "cannot mount a private bpffs on /sys/fs/bpf: %s\n",
-			strerror(errno));
-		return 1;
-	}
-	atexit(cleanup);
+	atexit(xdp_lab_kernel_close);
 	return cmocka_run_group_tests_name("xdp fuzz", tests, lab_setup, lab_teardown) ? 1 : 0;
 }
