@@ -8,10 +8,10 @@ set -u
 
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$(pwd)
-DIR=$ROOT/tests/e2e/kamailio
+# shellcheck source=tests/e2e/lib/kamailio.sh
+. "$ROOT/tests/e2e/lib/kamailio.sh"
 
 # Fixed because kamailio.cfg and the sipp scenarios name them too.
-IP=127.0.0.1
 PROXY_PORT=5070
 UAC_PORT=5080
 UAS_PORT=5090
@@ -23,89 +23,25 @@ RELAY_CMD=${RELAY_CMD:-build/xrelayd --interface=$IP --listen-ng=$IP:$NG_PORT \
 PCAP=${PCAP:-/usr/share/sip-tester/g711a.pcap}
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/xrelay-kamailio.XXXXXX") || exit 1
-PIDS=""
-FAILED=""
 
-fail() {
-	FAILED="$*"
-	exit 1
+logs() {
+	show_log "relay" "$T/relay.log"
+	show_log "kamailio" "$T/kamailio.log"
+	show_log "sipp UAS errors" "$T/uas_err.log"
+	show_log "sipp UAS messages" "$T/uas_msg.log"
+	show_log "sipp UAS output" "$T/uas.out"
+	show_log "sipp UAC errors" "$T/uac_err.log"
+	show_log "sipp UAC messages" "$T/uac_msg.log"
+	show_log "sipp UAC output" "$T/uac.out"
+	show_log "ng client errors" "$T/ng.err"
+	show_log "last ng query reply" "$T/query.json"
 }
 
-show_log() { # TITLE FILE
-	[ -s "$2" ] || return 0
-	echo "===== $1 ($2, last 60 lines) ====="
-	tail -n 60 "$2"
-}
-
-cleanup() {
-	rc=$?
-	trap - EXIT INT TERM
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		wait_exit "$p" 3 || kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	if [ "$rc" -ne 0 ] || [ -n "${E2E_VERBOSE:-}" ]; then
-		show_log "relay" "$T/relay.log"
-		show_log "kamailio" "$T/kamailio.log"
-		show_log "sipp UAS errors" "$T/uas_err.log"
-		show_log "sipp UAS messages" "$T/uas_msg.log"
-		show_log "sipp UAS output" "$T/uas.out"
-		show_log "sipp UAC errors" "$T/uac_err.log"
-		show_log "sipp UAC messages" "$T/uac_msg.log"
-		show_log "sipp UAC output" "$T/uac.out"
-		show_log "ng client errors" "$T/ng.err"
-		show_log "last ng query reply" "$T/query.json"
-		[ "$rc" -eq 0 ] || echo "FAIL: ${FAILED:-exit status $rc}"
-	fi
+teardown() {
 	rm -rf "$T"
-	exit "$rc"
 }
-trap cleanup EXIT
+on_exit logs teardown
 trap 'exit 130' INT TERM
-
-start() { # LOG CMD... -- runs CMD in the background; its PID in LAST_PID and PIDS
-	log=$1
-	shift
-	"$@" >"$log" 2>&1 &
-	LAST_PID=$!
-	PIDS="$LAST_PID $PIDS"
-}
-
-reap() { # PID -- waits for PID and forgets it, so the EXIT trap never signals a reused PID
-	wait "$1"
-	REAPED=$?
-	PIDS=$(echo " $PIDS " | sed "s/ $1 / /")
-}
-
-alive() {
-	kill -0 "$1" 2>/dev/null
-}
-
-udp_bound() {
-	[ -n "$(ss -Hlun "sport = :$1" 2>/dev/null)" ]
-}
-
-wait_udp() { # PORT PID WHAT -- polls up to 5 s for PID to bind PORT
-	i=0
-	while ! udp_bound "$1"; do
-		alive "$2" || fail "$3 exited before binding UDP port $1"
-		i=$((i + 1))
-		[ "$i" -le 50 ] || fail "$3 did not bind UDP port $1 within 5 s"
-		sleep 0.1
-	done
-}
-
-wait_exit() { # PID SECONDS -- polls until PID is gone; 1 when it outlives SECONDS
-	i=0
-	while alive "$1"; do
-		i=$((i + 1))
-		[ "$i" -le $(($2 * 10)) ] || return 1
-		sleep 0.1
-	done
-}
 
 # Decodes one bencoded ng reply (after its cookie) into one line of JSON.
 # shellcheck disable=SC2016 # awk program: its $0 is awk's
@@ -178,7 +114,7 @@ set -- $RELAY_CMD
 	fail "relay '$1' not found: build it (make) or set RELAY_CMD"
 
 # The relay first: Kamailio's rtpengine module pings it once when it starts.
-start "$T/relay.log" sh -c "exec $RELAY_CMD"
+spawn "$T/relay.log" sh -c "exec $RELAY_CMD"
 PID_relay=$LAST_PID
 wait_udp "$NG_PORT" "$PID_relay" relay
 i=0
@@ -189,22 +125,18 @@ until ng ping 2>>"$T/ng.err" | grep -q '"result": *"pong"'; do
 	sleep 0.1
 done
 
-mkdir "$T/run"
-start "$T/kamailio.log" kamailio -f "$DIR/kamailio.cfg" -DD -E -m 32 -M 4 \
-	-Y "$T/run" -P "$T/run/kamailio.pid"
-PID_kamailio=$LAST_PID
-wait_udp "$PROXY_PORT" "$PID_kamailio" kamailio
+start_kamailio kamailio.cfg
 
 # sipp looks for the scenario's audio.pcap next to the scenario.
 cp "$DIR/uac.xml" "$DIR/uas.xml" "$T/" || fail "cannot copy the sipp scenarios to $T"
 ln -s "$PCAP" "$T/audio.pcap"
-start "$T/uas.out" sipp -sf "$T/uas.xml" -i "$IP" -p "$UAS_PORT" -mi "$IP" \
+spawn "$T/uas.out" sipp -sf "$T/uas.xml" -i "$IP" -p "$UAS_PORT" -mi "$IP" \
 	-mp "$UAS_MEDIA" -rtp_echo -m 1 -nostdin -timeout 20 -timeout_error \
 	-trace_err -error_file "$T/uas_err.log" -trace_msg -message_file "$T/uas_msg.log"
 PID_uas=$LAST_PID
 wait_udp "$UAS_PORT" "$PID_uas" "sipp UAS"
 
-start "$T/uac.out" sipp "$IP:$PROXY_PORT" -sf "$T/uac.xml" -s uas -i "$IP" \
+spawn "$T/uac.out" sipp "$IP:$PROXY_PORT" -sf "$T/uac.xml" -s uas -i "$IP" \
 	-p "$UAC_PORT" -mi "$IP" -mp "$UAC_MEDIA" -m 1 -nostdin -timeout 15 -timeout_error \
 	-cid_str "xrelay-e2e-%p-%u@%s" \
 	-trace_err -error_file "$T/uac_err.log" -trace_msg -message_file "$T/uac_msg.log"

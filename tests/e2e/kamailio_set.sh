@@ -8,10 +8,10 @@ set -u
 
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$(pwd)
-DIR=$ROOT/tests/e2e/kamailio
+# shellcheck source=tests/e2e/lib/kamailio.sh
+. "$ROOT/tests/e2e/lib/kamailio.sh"
 
 # Fixed because set.cfg and the sipp scenarios name them too.
-IP=127.0.0.1
 PROXY_PORT=5170
 UAC_PORT=5180
 UAS_PORT=5190
@@ -34,98 +34,34 @@ RELAY="build/xrelayd --interface=$IP --foreground --log-stderr --xdp=off --confi
 --delete-delay=0"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/xrelay-kamailio-set.XXXXXX") || exit 1
-PIDS=""
-FAILED=""
 
-fail() {
-	FAILED="$*"
-	exit 1
+logs() {
+	show_log "relay A" "$T/relay_a.log"
+	show_log "relay B" "$T/relay_b.log"
+	show_log "kamailio" "$T/kamailio.log"
+	for ph in 1 2; do
+		show_log "phase $ph sipp UAS errors" "$T/uas$ph.err"
+		show_log "phase $ph sipp UAS output" "$T/uas$ph.out"
+		show_log "phase $ph sipp UAC errors" "$T/uac$ph.err"
+		show_log "phase $ph sipp UAC messages" "$T/uac$ph.msg"
+		show_log "phase $ph sipp UAC output" "$T/uac$ph.out"
+	done
+	show_log "ng client errors" "$T/ng.err"
+	show_log "kamcmd rtpengine.show" "$T/show.txt"
 }
 
-show_log() { # TITLE FILE
-	[ -s "$2" ] || return 0
-	echo "===== $1 ($2, last 60 lines) ====="
-	tail -n 60 "$2"
-}
-
-cleanup() {
-	rc=$?
-	trap - EXIT INT TERM
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		wait_exit "$p" 3 || kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	if [ "$rc" -ne 0 ] || [ -n "${E2E_VERBOSE:-}" ]; then
-		show_log "relay A" "$T/relay_a.log"
-		show_log "relay B" "$T/relay_b.log"
-		show_log "kamailio" "$T/kamailio.log"
-		for ph in 1 2; do
-			show_log "phase $ph sipp UAS errors" "$T/uas$ph.err"
-			show_log "phase $ph sipp UAS output" "$T/uas$ph.out"
-			show_log "phase $ph sipp UAC errors" "$T/uac$ph.err"
-			show_log "phase $ph sipp UAC messages" "$T/uac$ph.msg"
-			show_log "phase $ph sipp UAC output" "$T/uac$ph.out"
-		done
-		show_log "ng client errors" "$T/ng.err"
-		show_log "kamcmd rtpengine.show" "$T/show.txt"
-		[ "$rc" -eq 0 ] || echo "FAIL: ${FAILED:-exit status $rc}"
-	fi
+teardown() {
 	rm -rf "$T"
-	exit "$rc"
 }
-trap cleanup EXIT
+on_exit logs teardown
 trap 'exit 130' INT TERM
-
-start() { # LOG CMD... -- runs CMD in the background; its PID in LAST_PID and PIDS
-	log=$1
-	shift
-	"$@" >"$log" 2>&1 &
-	LAST_PID=$!
-	PIDS="$LAST_PID $PIDS"
-}
-
-reap() { # PID -- waits for PID and forgets it, so the EXIT trap never signals a reused PID
-	wait "$1"
-	REAPED=$?
-	PIDS=$(echo " $PIDS " | sed "s/ $1 / /")
-}
-
-alive() {
-	kill -0 "$1" 2>/dev/null
-}
-
-udp_bound() {
-	[ -n "$(ss -Hlun "sport = :$1" 2>/dev/null)" ]
-}
-
-wait_udp() { # PORT PID WHAT -- polls up to 5 s for PID to bind PORT
-	i=0
-	while ! udp_bound "$1"; do
-		alive "$2" || fail "$3 exited before binding UDP port $1"
-		i=$((i + 1))
-		[ "$i" -le 50 ] || fail "$3 did not bind UDP port $1 within 5 s"
-		sleep 0.1
-	done
-}
-
-wait_exit() { # PID SECONDS -- polls until PID is gone; 1 when it outlives SECONDS
-	i=0
-	while alive "$1"; do
-		i=$((i + 1))
-		[ "$i" -le $(($2 * 10)) ] || return 1
-		sleep 0.1
-	done
-}
 
 ng() { # PORT JSON -- one ng request to the relay on PORT; the reply as JSON
 	timeout 3 build/ngcli -s "$IP:$1" "$2" 2>>"$T/ng.err"
 }
 
 start_relay() { # NAME NG_PORT PORT_MIN PORT_MAX -- PID in LAST_PID
-	start "$T/relay_$1.log" sh -c "exec $RELAY --listen-ng=$IP:$2 --port-min=$3 --port-max=$4"
+	spawn "$T/relay_$1.log" sh -c "exec $RELAY --listen-ng=$IP:$2 --port-min=$3 --port-max=$4"
 	wait_udp "$2" "$LAST_PID" "relay $1"
 	i=0
 	until ng "$2" '{"command":"ping"}' | jq -e '.result == "pong"' >/dev/null 2>&1; do
@@ -160,12 +96,12 @@ node_disabled() { # URL
 }
 
 calls() { # PHASE -- CALLS calls through Kamailio; fails unless every one completes
-	start "$T/uas$1.out" sipp -sf "$T/set_uas.xml" -i "$IP" -p "$UAS_PORT" -mi "$IP" \
+	spawn "$T/uas$1.out" sipp -sf "$T/set_uas.xml" -i "$IP" -p "$UAS_PORT" -mi "$IP" \
 		-mp "$UAS_MEDIA" -m "$CALLS" -nostdin -timeout 25 -timeout_error \
 		-trace_err -error_file "$T/uas$1.err"
 	pid_uas=$LAST_PID
 	wait_udp "$UAS_PORT" "$pid_uas" "phase $1 sipp UAS"
-	start "$T/uac$1.out" sipp "$IP:$PROXY_PORT" -sf "$T/set_uac.xml" -s uas -i "$IP" \
+	spawn "$T/uac$1.out" sipp "$IP:$PROXY_PORT" -sf "$T/set_uac.xml" -s uas -i "$IP" \
 		-p "$UAC_PORT" -mi "$IP" -mp "$UAC_MEDIA" -m "$CALLS" -r "$RATE" -rp 1000 \
 		-nostdin -timeout 20 -timeout_error -cid_str "xrelay-set-%p-%u@%s" \
 		-trace_err -error_file "$T/uac$1.err" -trace_msg -message_file "$T/uac$1.msg"
@@ -194,11 +130,7 @@ start_relay a "$NG_A" 37000 37499
 start_relay b "$NG_B" 37500 37999
 PID_b=$LAST_PID
 
-mkdir "$T/run"
-start "$T/kamailio.log" kamailio -f "$DIR/set.cfg" -DD -E -m 32 -M 4 \
-	-Y "$T/run" -P "$T/run/kamailio.pid"
-PID_kamailio=$LAST_PID
-wait_udp "$PROXY_PORT" "$PID_kamailio" kamailio
+start_kamailio set.cfg
 wait_udp "$CTL_PORT" "$PID_kamailio" "kamailio ctl"
 if [ "$(node_disabled "$NODE_A")" != 0 ] || [ "$(node_disabled "$NODE_B")" != 0 ]; then
 	fail "Kamailio does not hold both relays enabled at start"

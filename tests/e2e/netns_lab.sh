@@ -46,19 +46,13 @@ PIN_ROOT=/sys/fs/bpf/xrelay
 }
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/xrelay-netns.XXXXXX") || exit 1
-PIDS=""
-FAILED=""
+# shellcheck source=tests/e2e/lib/proc.sh
+. "$ROOT/tests/e2e/lib/proc.sh"
 MODE=setup
 XPID=""
 PINS_EXISTED=0
 [ -e "$PIN_ROOT" ] && PINS_EXISTED=1
 lab_names $$
-
-show_file() { # TITLE FILE [LINES]
-	[ -s "$2" ] || return 0
-	echo "===== $1 ($2) ====="
-	tail -n "${3:-60}" "$2"
-}
 
 # What a failure on the XDP side needs: the veths' XDP state, the global counters, the entries.
 diagnose() {
@@ -86,68 +80,37 @@ fail() {
 	exit 1
 }
 
-alive() {
-	kill -0 "$1" 2>/dev/null
+logs() {
+	for f in "$T"/xrelayd-*.log; do
+		[ -f "$f" ] || continue
+		grep -v 'libbpf: ' "$f" >"$f.short"
+		show_log "xrelayd log (without libbpf's)" "$f.short" 80
+	done
+	for f in "$T"/*.out; do
+		[ -s "$f" ] && echo "--- ${f##*/}: $(tail -n 3 "$f")"
+	done
+	show_log "ng client errors" "$T/ng.err"
+	show_log "last ng reply" "$T/ng.json"
+	show_log "last query" "$T/query.json"
+	show_log "last statistics" "$T/stats.json"
+	show_log "diagnosis at the failure" "$T/diag.txt" 400
 }
 
-wait_exit() { # PID SECONDS -- polls until PID is gone; 1 when it outlives SECONDS
-	_i=0
-	while alive "$1"; do
-		_i=$((_i + 1))
-		[ "$_i" -le $(($2 * 10)) ] || return 1
-		sleep 0.1
-	done
-}
-
-cleanup() {
-	rc=$?
-	trap - EXIT INT TERM
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		wait_exit "$p" 3 || kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	if [ "$rc" -ne 0 ] || [ -n "${E2E_VERBOSE:-}" ]; then
-		for f in "$T"/xrelayd-*.log; do
-			[ -f "$f" ] || continue
-			grep -v 'libbpf: ' "$f" >"$f.short"
-			show_file "xrelayd log (without libbpf's)" "$f.short" 80
-		done
-		for f in "$T"/*.out; do
-			[ -s "$f" ] && echo "--- ${f##*/}: $(tail -n 3 "$f")"
-		done
-		show_file "ng client errors" "$T/ng.err"
-		show_file "last ng reply" "$T/ng.json"
-		show_file "last query" "$T/query.json"
-		show_file "last statistics" "$T/stats.json"
-		show_file "diagnosis at the failure" "$T/diag.txt" 400
-	fi
+teardown() {
 	lab_down
 	if [ "$PINS_EXISTED" = 0 ] && [ -d "$PIN_ROOT" ]; then
 		rm -rf "$PIN_ROOT"
 	fi
 	rm -rf "$T"
-	[ "$rc" -ne 0 ] && echo "FAIL: ${FAILED:-exit status $rc}"
-	exit "$rc"
 }
-trap cleanup EXIT
+on_exit logs teardown
 trap 'FAILED="interrupted"; exit 130' INT TERM
 
 start() { # LOG NAMESPACE CMD... -- in the background; its PID in LAST_PID and PIDS
 	_log=$1 _ns=$2
 	shift 2
 	# nsenter execs CMD (no fork with --net alone): the PID is the command's.
-	nsenter --net="/run/netns/$_ns" -- "$@" >"$_log" 2>&1 &
-	LAST_PID=$!
-	PIDS="$LAST_PID $PIDS"
-}
-
-reap() { # PID -- waits for PID and forgets it, so the EXIT trap never signals a reused PID
-	wait "$1"
-	REAPED=$?
-	PIDS=$(echo " $PIDS " | sed "s/ $1 / /")
+	spawn "$_log" nsenter --net="/run/netns/$_ns" -- "$@"
 }
 
 reap_all() { # reaps every traffic process; fails naming the first that failed
@@ -522,7 +485,7 @@ check_relayctl() {
 	case $MODE in
 	native | generic)
 		if [ "$_k" -ne 8 ]; then
-			show_file "relayctl stream list" "$T/relayctl.json"
+			show_log "relayctl stream list" "$T/relayctl.json"
 			fail "relayctl stream list: $_k streams on the kernel path, expected 8"
 		fi
 		[ "$(jq -r .xdp "$T/relayctl-k.json")" = "$MODE" ] ||
@@ -531,7 +494,7 @@ check_relayctl() {
 			fail "relayctl kernel show: fewer than 8 entries"
 		;;
 	off)
-		[ "$_k" -eq 0 ] && [ "$_off" -eq 8 ] ||
+		{ [ "$_k" -eq 0 ] && [ "$_off" -eq 8 ]; } ||
 			fail "relayctl stream list: $_k kernel streams and $_off 'xdp off', expected 0 and 8"
 		;;
 	esac

@@ -16,22 +16,19 @@ NGCLI=${NGCLI:-$ROOT/build/ngcli}
 RTPGEN=${RTPGEN:-$ROOT/build/rtpgen}
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/xrelay-relayctl.XXXXXX") || exit 1
+# shellcheck source=tests/e2e/lib/proc.sh
+. "$ROOT/tests/e2e/lib/proc.sh"
 SOCK=$T/run/xrelayd.sock # its directory does not exist: xrelayd creates it
-XPID=""
 FAILS=0
 
-cleanup() {
-	if [ -n "$XPID" ]; then
-		kill "$XPID" 2>/dev/null
-		wait "$XPID" 2>/dev/null
-	fi
-	if [ "$FAILS" -ne 0 ] || [ "${E2E_VERBOSE:-0}" = 1 ]; then
-		echo "===== xrelayd log ====="
-		tail -n 40 "$T/xrelayd.log" 2>/dev/null
-	fi
+logs() {
+	show_log "xrelayd log" "$T/xrelayd.log" 40
+}
+
+teardown() {
 	rm -rf "$T"
 }
-trap cleanup EXIT
+on_exit logs teardown
 trap 'exit 1' INT TERM
 
 fail() {
@@ -77,16 +74,16 @@ NG=127.0.0.1:$NGPORT
 A=127.0.0.1:46000 # the caller's RTP endpoint
 B=127.0.0.1:46010 # the callee's
 
-"$XRELAYD" --foreground --log-stderr --log-level=debug --config-file=none --xdp=off \
-	--listen-ng="$NG" --control-socket="$SOCK" --port-min=47000 --port-max=47999 \
-	--delete-delay=30 >"$T/xrelayd.log" 2>&1 &
-XPID=$!
+spawn "$T/xrelayd.log" "$XRELAYD" --foreground --log-stderr --log-level=debug --config-file=none \
+	--xdp=off --listen-ng="$NG" --control-socket="$SOCK" --port-min=47000 --port-max=47999 \
+	--delete-delay=30
+XPID=$LAST_PID
 i=0
 while :; do
 	rc stats show
 	[ "$RC" -eq 0 ] && break
 	i=$((i + 1))
-	if [ $i -ge 50 ] || ! kill -0 "$XPID" 2>/dev/null; then
+	if [ $i -ge 50 ] || ! alive "$XPID"; then
 		fail "xrelayd did not answer on $SOCK: $(cat "$T/err")"
 		exit 1
 	fi
@@ -109,7 +106,7 @@ RB=$(ng "{\"command\":\"offer\",\"call-id\":\"rc-1\",\"from-tag\":\"a\",\"sdp\":
 RA=$(ng "{\"command\":\"answer\",\"call-id\":\"rc-1\",\"from-tag\":\"a\",\"to-tag\":\"b\",\"sdp\":\"$(sdp "${B##*:}")\"}" | relay_port)
 ng "{\"command\":\"offer\",\"call-id\":\"rc-2\",\"from-tag\":\"c\",\"sdp\":\"$(sdp 46020)\"}" >/dev/null
 ng "{\"command\":\"answer\",\"call-id\":\"rc-2\",\"from-tag\":\"c\",\"to-tag\":\"d\",\"sdp\":\"$(sdp 46030)\"}" >/dev/null
-[ -n "$RA" ] && [ -n "$RB" ] || { fail "no relay ports (RA=$RA RB=$RB)"; exit 1; }
+{ [ -n "$RA" ] && [ -n "$RB" ]; } || { fail "no relay ports (RA=$RA RB=$RB)"; exit 1; }
 "$RTPGEN" pair --a "$A" --b "$B" --relay-a "127.0.0.1:$RA" --relay-b "127.0.0.1:$RB" \
 	--pps 200 --duration 1 --both >"$T/rtpgen.out" 2>&1 ||
 	fail "rtpgen pair: $(cat "$T/rtpgen.out")"
@@ -276,12 +273,11 @@ expect_rc 1 "missing socket -j"
 jqt '.error | startswith("cannot reach xrelayd at ")' "missing socket -j"
 
 kill "$XPID"
-wait "$XPID"
-XPID=""
+reap "$XPID"
 [ -e "$SOCK" ] && fail "xrelayd left $SOCK behind"
 rc call list
 expect_rc 1 "after xrelayd exited"
 has "cannot reach xrelayd at $SOCK" "$T/err" "after xrelayd exited"
 
-[ "$FAILS" -eq 0 ] && echo "relayctl: all checks passed"
-[ "$FAILS" -eq 0 ]
+[ "$FAILS" -eq 0 ] || { FAILED="$FAILS checks failed"; exit 1; }
+echo "relayctl: all checks passed"
