@@ -45,11 +45,14 @@ const struct endpoint *stream_dest(const struct stream *s)
 	return &s->cfg.expected;
 }
 
-static void latch(struct stream *s, const struct endpoint *src)
+static void latch(struct stream *s, const struct endpoint *src, time_t now)
 {
 	s->learned = *src;
 	s->latched = true;
 	s->latch_event = true;
+	s->moved_at = now;
+	s->candidate = (struct endpoint){0};
+	s->candidate_run = 0;
 	publish_learned(s);
 }
 
@@ -57,7 +60,10 @@ static void forget(struct stream *s)
 {
 	s->cfg.relearn = false;
 	s->latched = false;
+	s->learned = (struct endpoint){0};
 	s->first_seen = 0;
+	s->candidate = (struct endpoint){0};
+	s->candidate_run = 0;
 	publish_learned(s);
 }
 
@@ -68,40 +74,60 @@ void stream_set_cfg(struct stream *s, const struct stream_cfg *cfg)
 		forget(s);
 }
 
+/* Media-handover: counts src's packets in a row; true when src may take the stream over now. */
+static bool handover_due(struct stream *s, const struct endpoint *src, time_t now)
+{
+	if (!s->candidate_run || !ep_eq(&s->candidate, src)) {
+		s->candidate = *src;
+		s->candidate_run = 0;
+	}
+	if (s->candidate_run < HANDOVER_PACKETS)
+		s->candidate_run++;
+	return s->candidate_run >= HANDOVER_PACKETS && now - s->moved_at >= HANDOVER_INTERVAL;
+}
+
 bool stream_accept_source(struct stream *s, const struct endpoint *src, time_t now)
 {
 	const struct stream_cfg *cfg = &s->cfg;
-	bool in_window;
+	bool strict = cfg->flags & STREAM_F_STRICT_SOURCE;
+	bool in_window, from_sdp;
 
 	if (s->cfg.relearn)
 		forget(s);
-	if (s->latched && ep_eq(&s->learned, src))
+	if (s->latched && ep_eq(&s->learned, src)) {
+		s->candidate_run = 0; /* the peer is still there: a handover run starts again */
 		return true;
+	}
 	if (!s->first_seen)
 		s->first_seen = now;
 	in_window = now - s->first_seen < LEARN_WINDOW;
+	from_sdp = ep_is_set(&cfg->expected) && ep_eq(src, &cfg->expected);
 
 	if ((cfg->flags & STREAM_F_ASYMMETRIC) || cfg->learn == LEARN_OFF) {
 		/* Nothing to learn: the SDP address is the only one strict-source accepts. */
-		return !(cfg->flags & STREAM_F_STRICT_SOURCE) || !ep_is_set(&cfg->expected) ||
-		       ep_eq(src, &cfg->expected);
+		return !strict || !ep_is_set(&cfg->expected) || from_sdp;
 	}
 	if (!s->latched) {
+		/* The first packet opens the window, so this is always a latch inside it, or
+		 * delayed learning's at its end onto the latest source. */
 		if (cfg->learn == LEARN_DELAYED && in_window) {
 			s->learned = *src; /* a candidate; latched when the window ends */
 			return true;
 		}
-		latch(s, src);
+		latch(s, src, now);
 		return true;
 	}
-	/* Latched onto another address. */
-	if (cfg->learn == LEARN_HEURISTIC && in_window && ep_eq(src, &cfg->expected)) {
-		latch(s, src); /* the address the SDP named wins while learning */
+	/* Latched onto another address. The SDP's address wins while learning, and later too
+	 * unless strict-source holds the latch. */
+	if (cfg->learn == LEARN_HEURISTIC && from_sdp && (in_window || !strict)) {
+		latch(s, src, now);
 		return true;
 	}
-	if (cfg->flags & STREAM_F_MEDIA_HANDOVER) {
-		latch(s, src);
+	if ((cfg->flags & STREAM_F_MEDIA_HANDOVER) && handover_due(s, src, now)) {
+		latch(s, src, now);
 		return true;
 	}
-	return !(cfg->flags & STREAM_F_STRICT_SOURCE);
+	/* Anyone else: relayed while learning, as rtpengine does; after that dropped, so a
+	 * stranger spraying the port range gets nothing into the call (rtpengine relays). */
+	return !strict && (in_window || from_sdp);
 }

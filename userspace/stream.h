@@ -15,12 +15,19 @@
 /* How a stream learns (latches onto) its peer's address; rtpengine's names. */
 enum learn_mode { LEARN_HEURISTIC, LEARN_IMMEDIATE, LEARN_DELAYED, LEARN_OFF };
 
-/* Seconds after the first packet during which heuristic/delayed learning may still change. */
+/* Seconds from the first packet since (re)learning during which the stream may latch onto an
+ * unexpected source and still relays other sources. After it, packets from anyone but the
+ * learned source and the SDP's address are dropped (RTP bleed); see docs/ng-protocol.md. */
 #define LEARN_WINDOW 3
+/* Media-handover: packets in a row a new source must send before it takes the stream over,
+ * and the seconds that must pass between two moves (the first latch counts as one). A single
+ * sprayed packet moves nothing, and no flood of sources can make the stream flap. */
+#define HANDOVER_PACKETS  3
+#define HANDOVER_INTERVAL 2
 
 #define STREAM_F_STRICT_SOURCE	(1u << 0) /* drop packets not from the learned address */
 #define STREAM_F_ASYMMETRIC	(1u << 1) /* never learn: send to the SDP address */
-#define STREAM_F_MEDIA_HANDOVER (1u << 2) /* a new source address takes the stream over */
+#define STREAM_F_MEDIA_HANDOVER (1u << 2) /* a new source may take over (rate-limited) */
 
 enum stream_component { COMP_RTP = 0, COMP_RTCP = 1 };
 
@@ -55,8 +62,11 @@ struct stream {
 	struct stream_cfg cfg;
 	struct endpoint learned;
 	bool latched;
-	bool latch_event;  /* latched since the worker last told the control thread */
-	time_t first_seen; /* monotonic s of the first packet since (re)learning */
+	bool latch_event;	    /* latched since the worker last told the control thread */
+	time_t first_seen;	    /* monotonic s of the first packet since (re)learning */
+	time_t moved_at;	    /* monotonic s of the latest latch */
+	struct endpoint candidate;  /* media-handover: the new source seen last */
+	unsigned int candidate_run; /* its packets in a row, capped at HANDOVER_PACKETS */
 
 	/* Published by the worker, read by anyone: counters are relaxed atomics, the learned
 	 * address a seqlock (the worker is the only writer). */

@@ -35,12 +35,12 @@ struct row {
 	enum learn_mode learn;
 	unsigned int flags;
 	const char *expected; /* cfg.expected */
-	struct step steps[8];
+	struct step steps[12];
 };
 
 static const struct row rows[] = {
 	/* heuristic (the default) */
-	{"heuristic: latch on the first source",
+	{"heuristic: latch on the first source; others relayed only inside the window",
 	 LEARN_HEURISTIC,
 	 0,
 	 SDP,
@@ -48,7 +48,11 @@ static const struct row rows[] = {
 		 {false, NAT, T0, true, NAT, NAT},
 		 {false, NAT, T0 + 1, true, NAT, NAT},
 		 {false, OTHER, T0 + 1, true, NAT, NAT}, /* accepted, the latch stays */
+		 {false, OTHER, T0 + LEARN_WINDOW - 1, true, NAT, NAT},
+		 {false, OTHER, T0 + LEARN_WINDOW, false, NAT, NAT}, /* dropped from now on */
+		 {false, NAT2, T0 + LEARN_WINDOW, false, NAT, NAT},  /* same IP, other port */
 		 {false, NAT, T0 + 60, true, NAT, NAT},
+		 {false, OTHER, T0 + 60, false, NAT, NAT},
 	 }},
 	{"heuristic: the SDP address re-latches inside the window",
 	 LEARN_HEURISTIC,
@@ -59,24 +63,38 @@ static const struct row rows[] = {
 		 {false, SDP, T0 + 2, true, SDP, SDP},
 		 {false, NAT, T0 + 2, true, SDP, SDP}, /* the SDP address keeps it */
 		 {false, OTHER, T0 + 2, true, SDP, SDP},
+		 {false, NAT, T0 + 3, false, SDP, SDP}, /* the first latch is a stranger now */
+		 {false, SDP, T0 + 3, true, SDP, SDP},
 	 }},
-	{"heuristic: not after the window",
+	{"heuristic: the SDP address takes over after the window too",
 	 LEARN_HEURISTIC,
 	 0,
 	 SDP,
 	 {
 		 {false, NAT, T0, true, NAT, NAT},
-		 {false, SDP, T0 + LEARN_WINDOW, true, NAT, NAT},
-		 {false, SDP, T0 + 100, true, NAT, NAT},
+		 {false, OTHER, T0 + LEARN_WINDOW, false, NAT, NAT},
+		 {false, SDP, T0 + LEARN_WINDOW, true, SDP, SDP},
+		 {false, NAT, T0 + 4, false, SDP, SDP}, /* and nobody takes it back */
+		 {false, OTHER, T0 + 100, false, SDP, SDP},
+		 {false, SDP, T0 + 100, true, SDP, SDP},
 	 }},
-	{"heuristic: the window counts from the first packet",
+	{"heuristic: the window counts from the first packet, not the stranger's",
 	 LEARN_HEURISTIC,
 	 0,
 	 SDP,
 	 {
 		 {false, NAT, T0, true, NAT, NAT},
 		 {false, OTHER, T0 + 2, true, NAT, NAT},
-		 {false, SDP, T0 + 3, true, NAT, NAT},
+		 {false, OTHER, T0 + 3, false, NAT, NAT},
+	 }},
+	{"heuristic: the window counts from a late first packet",
+	 LEARN_HEURISTIC,
+	 0,
+	 SDP,
+	 {
+		 {false, NAT, T0 + 500, true, NAT, NAT},
+		 {false, OTHER, T0 + 502, true, NAT, NAT},
+		 {false, OTHER, T0 + 503, false, NAT, NAT},
 	 }},
 	{"heuristic: the port matters",
 	 LEARN_HEURISTIC,
@@ -85,6 +103,7 @@ static const struct row rows[] = {
 	 {
 		 {false, "192.0.2.10:4002", T0, true, "192.0.2.10:4002", "192.0.2.10:4002"},
 		 {false, SDP, T0 + 1, true, SDP, SDP},
+		 {false, "192.0.2.10:4002", T0 + 5, false, SDP, SDP},
 	 }},
 	{"heuristic: no SDP address",
 	 LEARN_HEURISTIC,
@@ -94,6 +113,8 @@ static const struct row rows[] = {
 		 {false, NONE, 0, false, NONE, NONE}, /* before any packet */
 		 {false, NAT, T0, true, NAT, NAT},
 		 {false, OTHER, T0 + 1, true, NAT, NAT},
+		 {false, OTHER, T0 + 3, false, NAT, NAT},
+		 {false, NAT, T0 + 3, true, NAT, NAT},
 	 }},
 	{"heuristic: IPv6",
 	 LEARN_HEURISTIC,
@@ -103,6 +124,8 @@ static const struct row rows[] = {
 		 {false, "[2001:db8::99]:5000", T0, true, "[2001:db8::99]:5000",
 		  "[2001:db8::99]:5000"},
 		 {false, "[2001:db8::10]:4000", T0 + 1, true, "[2001:db8::10]:4000",
+		  "[2001:db8::10]:4000"},
+		 {false, "[2001:db8::99]:5000", T0 + 3, false, "[2001:db8::10]:4000",
 		  "[2001:db8::10]:4000"},
 	 }},
 
@@ -115,6 +138,8 @@ static const struct row rows[] = {
 		 {false, NAT, T0, true, NAT, NAT},
 		 {false, SDP, T0 + 1, true, NAT, NAT},
 		 {false, OTHER, T0 + 1, true, NAT, NAT},
+		 {false, SDP, T0 + 10, true, NAT, NAT}, /* relayed, the latch stays */
+		 {false, OTHER, T0 + 10, false, NAT, NAT},
 	 }},
 
 	/* delayed */
@@ -127,8 +152,8 @@ static const struct row rows[] = {
 		 {false, OTHER, T0 + 1, true, SDP, NONE},
 		 {false, NAT, T0 + 2, true, SDP, NONE},
 		 {false, OTHER, T0 + LEARN_WINDOW, true, OTHER, OTHER},
-		 {false, NAT, T0 + 4, true, OTHER, OTHER},
-		 {false, SDP, T0 + 5, true, OTHER, OTHER},
+		 {false, NAT, T0 + 4, false, OTHER, OTHER},
+		 {false, SDP, T0 + 5, true, OTHER, OTHER}, /* relayed, the latch stays */
 	 }},
 	{"delayed: a late first packet opens the window",
 	 LEARN_DELAYED,
@@ -146,6 +171,7 @@ static const struct row rows[] = {
 	 {
 		 {false, NAT, T0, true, NONE, NONE},
 		 {false, NAT, T0 + LEARN_WINDOW, true, NAT, NAT},
+		 {false, OTHER, T0 + LEARN_WINDOW, false, NAT, NAT},
 	 }},
 
 	/* off and asymmetric: never latch, always the SDP address */
@@ -182,6 +208,8 @@ static const struct row rows[] = {
 	 SDP,
 	 {
 		 {false, NAT, T0, true, SDP, NONE},
+		 {false, OTHER, T0 + 10, true, SDP, NONE},
+		 {false, OTHER, T0 + 10, true, SDP, NONE},
 		 {false, OTHER, T0 + 10, true, SDP, NONE},
 	 }},
 
@@ -221,6 +249,7 @@ static const struct row rows[] = {
 	 {
 		 {false, NAT, T0, true, NAT, NAT},
 		 {false, SDP, T0 + 1, false, NAT, NAT},
+		 {false, SDP, T0 + 10, false, NAT, NAT},
 	 }},
 	{"strict + delayed: anything until the latch, then only the latched source",
 	 LEARN_DELAYED,
@@ -231,6 +260,7 @@ static const struct row rows[] = {
 		 {false, OTHER, T0 + 1, true, SDP, NONE},
 		 {false, NAT, T0 + LEARN_WINDOW, true, NAT, NAT},
 		 {false, OTHER, T0 + 4, false, NAT, NAT},
+		 {false, SDP, T0 + 4, false, NAT, NAT},
 	 }},
 	{"strict + off: only the SDP address",
 	 LEARN_OFF,
@@ -261,24 +291,84 @@ static const struct row rows[] = {
 		 {false, OTHER, T0 + 1, true, NONE, NONE},
 	 }},
 
-	/* media handover */
-	{"media-handover: a new source takes over",
+	/* media handover: HANDOVER_PACKETS in a row, HANDOVER_INTERVAL s after the last move */
+	{"media-handover: a new source takes over after packets in a row, then the rate limit",
 	 LEARN_HEURISTIC,
 	 STREAM_F_MEDIA_HANDOVER,
 	 SDP,
 	 {
 		 {false, NAT, T0, true, NAT, NAT},
+		 {false, OTHER, T0 + 10, false, NAT, NAT}, /* 1 in a row */
+		 {false, OTHER, T0 + 10, false, NAT, NAT}, /* 2 */
 		 {false, OTHER, T0 + 10, true, OTHER, OTHER},
-		 {false, NAT, T0 + 11, true, NAT, NAT},
-		 {false, NAT2, T0 + 12, true, NAT2, NAT2},
+		 {false, NAT, T0 + 11, false, OTHER, OTHER},
+		 {false, NAT, T0 + 11, false, OTHER, OTHER},
+		 {false, NAT, T0 + 11, false, OTHER, OTHER}, /* 3, but 1 s after the move */
+		 {false, NAT, T0 + 10 + HANDOVER_INTERVAL, true, NAT, NAT},
+		 {false, OTHER, T0 + 13, false, NAT, NAT},
+		 {false, NAT2, T0 + 30, false, NAT, NAT},
+		 {false, NAT2, T0 + 30, false, NAT, NAT},
+		 {false, NAT2, T0 + 30, true, NAT2, NAT2},
 	 }},
-	{"media-handover + strict: the new source is not dropped",
+	{"media-handover: a packet from the peer breaks the run",
+	 LEARN_HEURISTIC,
+	 STREAM_F_MEDIA_HANDOVER,
+	 SDP,
+	 {
+		 {false, NAT, T0, true, NAT, NAT},
+		 {false, OTHER, T0 + 10, false, NAT, NAT},
+		 {false, OTHER, T0 + 10, false, NAT, NAT},
+		 {false, NAT, T0 + 10, true, NAT, NAT},
+		 {false, OTHER, T0 + 10, false, NAT, NAT},
+		 {false, OTHER, T0 + 10, false, NAT, NAT},
+		 {false, OTHER, T0 + 10, true, OTHER, OTHER},
+	 }},
+	{"media-handover: a spray of sources, one packet each, moves nothing",
+	 LEARN_IMMEDIATE,
+	 STREAM_F_MEDIA_HANDOVER,
+	 SDP,
+	 {
+		 {false, NAT, T0, true, NAT, NAT},
+		 {false, OTHER, T0 + 10, false, NAT, NAT},
+		 {false, NAT2, T0 + 10, false, NAT, NAT},
+		 {false, OTHER, T0 + 10, false, NAT, NAT},
+		 {false, NAT2, T0 + 10, false, NAT, NAT},
+		 {false, OTHER, T0 + 10, false, NAT, NAT},
+		 {false, NAT2, T0 + 11, false, NAT, NAT},
+		 {false, NAT, T0 + 11, true, NAT, NAT},
+	 }},
+	{"media-handover inside the window: relayed, moved once the interval is over",
+	 LEARN_HEURISTIC,
+	 STREAM_F_MEDIA_HANDOVER,
+	 SDP,
+	 {
+		 {false, NAT, T0, true, NAT, NAT},
+		 {false, OTHER, T0 + 1, true, NAT, NAT},
+		 {false, OTHER, T0 + 1, true, NAT, NAT},
+		 {false, OTHER, T0 + 1, true, NAT, NAT}, /* 3 in a row, 1 s after the latch */
+		 {false, OTHER, T0 + HANDOVER_INTERVAL, true, OTHER, OTHER},
+		 {false, NAT, T0 + 2, true, OTHER, OTHER}, /* still the window: relayed */
+		 {false, NAT, T0 + LEARN_WINDOW, false, OTHER, OTHER},
+	 }},
+	{"media-handover: the SDP address takes over at once",
+	 LEARN_HEURISTIC,
+	 STREAM_F_MEDIA_HANDOVER,
+	 SDP,
+	 {
+		 {false, NAT, T0, true, NAT, NAT},
+		 {false, SDP, T0 + 10, true, SDP, SDP},
+	 }},
+	{"media-handover + strict: the candidate is dropped until it takes over",
 	 LEARN_IMMEDIATE,
 	 STREAM_F_MEDIA_HANDOVER | STREAM_F_STRICT_SOURCE,
 	 SDP,
 	 {
 		 {false, NAT, T0, true, NAT, NAT},
-		 {false, OTHER, T0 + 1, true, OTHER, OTHER},
+		 {false, OTHER, T0 + 1, false, NAT, NAT},
+		 {false, OTHER, T0 + 1, false, NAT, NAT},
+		 {false, OTHER, T0 + 1, false, NAT, NAT},
+		 {false, OTHER, T0 + HANDOVER_INTERVAL, true, OTHER, OTHER},
+		 {false, NAT, T0 + 2, false, OTHER, OTHER},
 	 }},
 
 	/* relearn (a new SDP endpoint) */
@@ -294,6 +384,17 @@ static const struct row rows[] = {
 		 /* and a new window: the SDP address may still take over */
 		 {false, SDP, T0 + 62, true, SDP, SDP},
 	 }},
+	{"relearn: a new window relays others again",
+	 LEARN_HEURISTIC,
+	 0,
+	 SDP,
+	 {
+		 {false, NAT, T0, true, NAT, NAT},
+		 {false, OTHER, T0 + 50, false, NAT, NAT},
+		 {true, NAT2, T0 + 60, true, NAT2, NAT2},
+		 {false, OTHER, T0 + 62, true, NAT2, NAT2},
+		 {false, OTHER, T0 + 63, false, NAT2, NAT2},
+	 }},
 	{"relearn: the same source latches again",
 	 LEARN_IMMEDIATE,
 	 0,
@@ -301,6 +402,20 @@ static const struct row rows[] = {
 	 {
 		 {false, NAT, T0, true, NAT, NAT},
 		 {true, NAT, T0 + 5, true, NAT, NAT},
+	 }},
+	{"relearn + media-handover: the interval counts from the new latch, the run restarts",
+	 LEARN_IMMEDIATE,
+	 STREAM_F_MEDIA_HANDOVER,
+	 SDP,
+	 {
+		 {false, NAT, T0, true, NAT, NAT},
+		 {false, OTHER, T0 + 50, false, NAT, NAT},
+		 {false, OTHER, T0 + 50, false, NAT, NAT},
+		 {true, NAT2, T0 + 60, true, NAT2, NAT2},
+		 {false, OTHER, T0 + 61, true, NAT2, NAT2}, /* 1 in a row again */
+		 {false, OTHER, T0 + 61, true, NAT2, NAT2},
+		 {false, OTHER, T0 + 61, true, NAT2, NAT2}, /* 3, but 1 s after the latch */
+		 {false, OTHER, T0 + 62, true, OTHER, OTHER},
 	 }},
 	{"relearn + delayed: unlatched for a new window",
 	 LEARN_DELAYED,

@@ -13,6 +13,12 @@
 # LAB_FORWARDING=1 (or all) turns IP forwarding on in the relay namespace, =lo on its loopback
 # only (off by default: the daemon must set up what its fast path needs itself).
 #
+# LAB_ATTACKER=1 adds a fourth namespace, a stranger on the caller's side (IPv4 only): its
+# packets reach the relay through the caller's namespace, which routes them, so they arrive on
+# the relay's xr1 and meet the XDP program there, as a sprayer on the caller's network would.
+#
+#   attacker xr5 10.11.3.2 ---- xr4 10.11.3.1 caller (forwarding on) xr0 ---- xr1 relay
+#
 # Needs root, iproute2, ethtool and nsenter (util-linux). Commands run in a namespace through
 # `nsenter --net=`, which changes only the network namespace: /sys/fs/bpf stays the host's.
 
@@ -36,6 +42,11 @@ LAB_RELAY6_A=$LAB_NET6_A:1
 LAB_RELAY6_B=$LAB_NET6_B:1
 LAB_CALLEE6=$LAB_NET6_B:2
 LAB_CALLEE6_ALT=$LAB_NET6_B:3
+LAB_NET4_X=10.11.3
+LAB_ATTACKER4=$LAB_NET4_X.2
+LAB_GW4_X=$LAB_NET4_X.1 # the caller's side of the attacker's link
+LAB_MAC_ATTACKER=02:00:0a:0b:03:02
+LAB_MAC_GW_X=02:00:0a:0b:03:01
 
 lab_names() { # ID -- sets the namespace names; the ID (a PID) keeps parallel runs apart
 	# shellcheck disable=SC2034 # for the scripts that use the lab
@@ -43,6 +54,7 @@ lab_names() { # ID -- sets the namespace names; the ID (a PID) keeps parallel ru
 	NS_CALLER=xr-caller-$1
 	NS_RELAY=xr-relay-$1
 	NS_CALLEE=xr-callee-$1
+	NS_ATTACKER=xr-attack-$1
 }
 
 nsx() { # NAMESPACE CMD... -- runs CMD in the network namespace only
@@ -127,6 +139,9 @@ lab_up() { # ID -- builds the lab; 1 (with a message on stderr) when a step fail
 	lab_endpoint "$NS_CALLEE" xr3 $LAB_MAC_CALLEE $LAB_CALLEE4 $LAB_CALLEE6 \
 		$LAB_RELAY4_B $LAB_RELAY6_B $LAB_MAC_RELAY_B $LAB_CALLEE4_ALT $LAB_CALLEE6_ALT ||
 		return 1
+	if [ "${LAB_ATTACKER:-0}" = 1 ]; then
+		lab_attacker_up || return 1
+	fi
 	case ${LAB_FORWARDING:-0} in
 	0) ;;
 	1 | all | lo)
@@ -141,15 +156,39 @@ lab_up() { # ID -- builds the lab; 1 (with a message on stderr) when a step fail
 	esac
 }
 
+# The attacker's namespace and link, and the routes through the caller (LAB_ATTACKER=1).
+lab_attacker_up() {
+	ip netns add "$NS_ATTACKER" || return 1
+	ip -n "$NS_ATTACKER" link set lo up || return 1
+	ip -n "$NS_ATTACKER" link add xr5 type veth peer name xr4 netns "$NS_CALLER" || return 1
+	ip -n "$NS_CALLER" link set xr4 address $LAB_MAC_GW_X || return 1
+	ip -n "$NS_CALLER" addr add $LAB_GW4_X/24 dev xr4 || return 1
+	ip -n "$NS_CALLER" link set xr4 up || return 1
+	ip -n "$NS_CALLER" neigh replace $LAB_ATTACKER4 lladdr $LAB_MAC_ATTACKER dev xr4 \
+		nud permanent || return 1
+	nsx "$NS_CALLER" sysctl -q -w net.ipv4.conf.all.forwarding=1 || return 1
+	ip -n "$NS_ATTACKER" link set xr5 address $LAB_MAC_ATTACKER || return 1
+	ip -n "$NS_ATTACKER" addr add $LAB_ATTACKER4/24 dev xr5 || return 1
+	ip -n "$NS_ATTACKER" link set xr5 up || return 1
+	ip -n "$NS_ATTACKER" neigh replace $LAB_GW4_X lladdr $LAB_MAC_GW_X dev xr5 nud permanent ||
+		return 1
+	ip -n "$NS_ATTACKER" route add default via $LAB_GW4_X dev xr5 || return 1
+	nsx "$NS_ATTACKER" ethtool -K xr5 tx off >/dev/null || return 1
+	# The relay answers (ICMP) through the caller; so would it relay, were the attacker latched.
+	ip -n "$NS_RELAY" route add $LAB_NET4_X.0/24 via $LAB_CALLER4 dev xr1 || return 1
+}
+
 lab_down() { # deletes the namespaces (and so the veths); quiet about ones already gone
-	for _n in "$NS_CALLER" "$NS_RELAY" "$NS_CALLEE"; do
+	for _n in "$NS_CALLER" "$NS_RELAY" "$NS_CALLEE" "$NS_ATTACKER"; do
 		[ -e "/run/netns/$_n" ] && ip netns del "$_n"
 	done
 	return 0
 }
 
 lab_link_state() { # the XDP state and counters of every lab veth, for failure reports
-	for _p in "$NS_CALLER:xr0" "$NS_RELAY:xr1" "$NS_RELAY:xr2" "$NS_CALLEE:xr3"; do
+	for _p in "$NS_CALLER:xr0" "$NS_RELAY:xr1" "$NS_RELAY:xr2" "$NS_CALLEE:xr3" \
+		"$NS_CALLER:xr4" "$NS_ATTACKER:xr5"; do
+		[ -e "/run/netns/${_p%%:*}" ] || continue
 		echo "--- ${_p%%:*} ${_p#*:}"
 		ip -n "${_p%%:*}" -d -s link show dev "${_p#*:}" 2>&1
 	done
