@@ -38,8 +38,8 @@ CALLER=$LAB_CALLER4 CPORT=40000
 CALLEE=$LAB_CALLEE4 EPORT=42000
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/xrelay-attack.XXXXXX") || exit 1
-PIDS=""
-FAILED=""
+# shellcheck source=tests/e2e/lib/proc.sh
+. "$ROOT/tests/e2e/lib/proc.sh"
 MODE=setup
 PHASE=""
 XPID=""
@@ -53,68 +53,42 @@ fail() {
 	exit 1
 }
 
-alive() {
-	kill -0 "$1" 2>/dev/null
-}
-
-wait_exit() { # PID SECONDS
-	_i=0
-	while alive "$1"; do
-		_i=$((_i + 1))
-		[ "$_i" -le $(($2 * 10)) ] || return 1
-		sleep 0.1
+logs() {
+	for f in "$T"/xrelayd-*.log; do
+		[ -f "$f" ] || continue
+		grep -v 'libbpf: ' "$f" >"$f.short"
+		show_log "xrelayd log (without libbpf's)" "$f.short"
+	done
+	for f in "$T"/*.out; do
+		[ -s "$f" ] && echo "--- ${f##*/}: $(tail -n 3 "$f")"
+	done
+	for f in ng.err ng.json before.tsv after.tsv stats.json lab.err; do
+		show_log "$f" "$T/$f" 40
 	done
 }
 
-cleanup() {
-	rc=$?
-	trap - EXIT INT TERM
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		wait_exit "$p" 3 || kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	if [ "$rc" -ne 0 ] || [ -n "${E2E_VERBOSE:-}" ]; then
-		for f in "$T"/xrelayd-*.log; do
-			[ -f "$f" ] || continue
-			echo "===== $f (without libbpf's) ====="
-			grep -v 'libbpf: ' "$f" | tail -n 60
-		done
-		for f in "$T"/*.out; do
-			[ -s "$f" ] && echo "--- ${f##*/}: $(tail -n 3 "$f")"
-		done
-		for f in ng.err ng.json before.json after.json stats.json lab.err; do
-			[ -s "$T/$f" ] && echo "===== $f =====" && tail -n 40 "$T/$f"
-		done
-	fi
+teardown() {
 	lab_down
 	if [ "$PINS_EXISTED" = 0 ] && [ -d "$PIN_ROOT" ]; then
 		rm -rf "$PIN_ROOT"
 	fi
 	rm -rf "$T"
-	[ "$rc" -ne 0 ] && echo "FAIL: ${FAILED:-exit status $rc}"
-	exit "$rc"
 }
-trap cleanup EXIT
+on_exit logs teardown
 trap 'FAILED="interrupted"; exit 130' INT TERM
 
 start() { # LOG NAMESPACE CMD... -- in the background; its PID in LAST_PID and PIDS
 	_log=$1 _ns=$2
 	shift 2
-	nsenter --net="/run/netns/$_ns" -- "$@" >"$_log" 2>&1 &
-	LAST_PID=$!
-	PIDS="$LAST_PID $PIDS"
+	# nsenter execs CMD (no fork with --net alone): the PID is the command's.
+	spawn "$_log" nsenter --net="/run/netns/$_ns" -- "$@"
 }
 
-reap_all() { # waits for every traffic process; fails naming the first that failed
+reap_all() { # reaps every traffic process; fails naming the first that failed
 	for p in $PIDS; do
 		[ "$p" = "$XPID" ] && continue
-		wait "$p"
-		_rc=$?
-		PIDS=$(echo " $PIDS " | sed "s/ $p / /")
-		[ "$_rc" -eq 0 ] || fail "a traffic process (PID $p) exited with $_rc"
+		reap "$p"
+		[ "$REAPED" -eq 0 ] || fail "a traffic process (PID $p) exited with $REAPED"
 	done
 }
 
@@ -354,8 +328,7 @@ run_mode() { # MODE
 	phase strict '["strict-source"]'
 	kill "$XPID"
 	wait_exit "$XPID" 5 || fail "xrelayd still runs 5 s after SIGTERM"
-	wait "$XPID"
-	PIDS=$(echo " $PIDS " | sed "s/ $XPID / /")
+	reap "$XPID"
 	XPID=""
 }
 
