@@ -198,5 +198,12 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(USR_SRC) | $(BPF_SKEL)
 	@echo "  FUZZ    $@"
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(USR_SRC) $(LDLIBS)
 
+# xrelayd with AddressSanitizer and LeakSanitizer, for tests/e2e/leak.sh (not part of `all`).
+$(BUILD)/xrelayd-asan: userspace/main.c $(USR_SRC) $(wildcard userspace/*.h) | $(BPF_SKEL)
+	@echo "  ASAN    $@"
+	$(Q)clang -g -O1 -fno-omit-frame-pointer -fsanitize=address -std=gnu11 -D_GNU_SOURCE \
+		-Iinclude -Iuserspace -I$(BUILD)/bpf $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+		-o $@ userspace/main.c $(USR_SRC) $(LDLIBS)
+
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

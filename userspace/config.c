@@ -40,6 +40,7 @@ enum {
 	O_CONTROL_SOCKET,
 	O_LISTEN_TCP_NG,
 	O_LISTEN_HTTP,
+	O_NG_ALLOW,
 };
 
 struct opt_def {
@@ -64,6 +65,8 @@ static const struct opt_def opts[] = {
 	 "TCP address of the ng protocol (default: none)"},
 	{"listen-http", O_LISTEN_HTTP, "[IP:]PORT", false,
 	 "HTTP address: ng, WebSocket ng, /ping, /metrics (default: none)"},
+	{"ng-allow", O_NG_ALLOW, "CIDR", false,
+	 "accept ng (UDP, TCP, HTTP) only from IP[/PREFIX]; repeatable (default: any)"},
 	{"control-socket", O_CONTROL_SOCKET, "PATH", false,
 	 "unix socket for relayctl, or 'none' (default " CONFIG_DEFAULT_CONTROL_SOCKET ")"},
 	{"port-min", 'm', "INT", false, "lowest media port (default 30000)"},
@@ -102,6 +105,7 @@ struct loader {
 	const char *file; /* NULL: the command line */
 	int line;
 	bool cli_ifaces; /* the command line gave --interface: it replaces the file's list */
+	bool cli_allow;	 /* the same for --ng-allow */
 	bool help, version;
 };
 
@@ -323,6 +327,35 @@ static int add_iface_list(struct loader *ld, const struct opt_def *o, char *s)
 	return n ? 0 : fail(ld, o, "empty interface list");
 }
 
+/* One --ng-allow IP[/PREFIX]. */
+static int add_allow(struct loader *ld, const struct opt_def *o, const char *s)
+{
+	struct config *cfg = ld->cfg;
+	char why[160];
+
+	if (cfg->n_ng_allow >= CONFIG_MAX_NG_ALLOW)
+		return fail(ld, o, "more than %d prefixes", CONFIG_MAX_NG_ALLOW);
+	if (cidr_parse(&cfg->ng_allow[cfg->n_ng_allow], s, why, sizeof(why)))
+		return fail(ld, o, "%s", why);
+	cfg->n_ng_allow++;
+	return 0;
+}
+
+/* The file takes a list, "10.0.0.0/8; 2001:db8::/32", like interface. */
+static int add_allow_list(struct loader *ld, const struct opt_def *o, char *s)
+{
+	char *save = NULL, *tok;
+	int rc, n = 0;
+
+	for (tok = strtok_r(s, "; \t", &save); tok; tok = strtok_r(NULL, "; \t", &save)) {
+		rc = add_allow(ld, o, tok);
+		if (rc)
+			return rc;
+		n++;
+	}
+	return n ? 0 : fail(ld, o, "empty prefix list");
+}
+
 /* val is NULL for a flag on the command line; the file's values may be modified in place. */
 static int apply(struct loader *ld, const struct opt_def *o, char *val)
 {
@@ -345,6 +378,14 @@ static int apply(struct loader *ld, const struct opt_def *o, char *val)
 		return set_listen(ld, o, val, &cfg->listen_tcp_ng);
 	case O_LISTEN_HTTP:
 		return set_listen(ld, o, val, &cfg->listen_http);
+	case O_NG_ALLOW:
+		if (ld->file)
+			return add_allow_list(ld, o, val);
+		if (!ld->cli_allow) {
+			ld->cli_allow = true;
+			cfg->n_ng_allow = 0;
+		}
+		return add_allow(ld, o, val);
 	case 'm':
 		return set_uint(ld, o, val, PORT_LOWEST, 65535, &cfg->port_min);
 	case 'M':

@@ -4,6 +4,7 @@
 #define XRELAY_CONFIG_H
 
 #include "addr.h"
+#include "cidr.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,6 +17,8 @@
 /* --control-socket: the local ng socket relayctl talks to. A unix socket path holds 107 bytes. */
 #define CONFIG_DEFAULT_CONTROL_SOCKET "/run/xrelay/xrelayd.sock"
 #define CONFIG_SOCKET_LEN	      108
+/* --ng-allow prefixes at most. */
+#define CONFIG_MAX_NG_ALLOW 64
 
 /* --interface=[NAME/]IP[!ADVERTISED_IP] */
 struct cfg_iface {
@@ -54,6 +57,10 @@ struct config {
 	/* ng over TCP; HTTP (ng, WebSocket ng, /ping, /metrics). Unset (default): off. */
 	struct endpoint listen_tcp_ng;
 	struct endpoint listen_http;
+	/* --ng-allow: sources that may send ng requests (not on the control socket); none given
+	 * (default): any source. */
+	struct cidr ng_allow[CONFIG_MAX_NG_ALLOW];
+	int n_ng_allow;
 };
 
 /* Fills cfg from defaults, then the config file (if any), then argv (which wins).

@@ -7,6 +7,7 @@
 #include "ctl_fd.h"
 #include "log.h"
 #include "metrics.h"
+#include "ng_allow.h"
 #include "ng_cmd.h"
 #include "ng_cookie.h"
 #include "ws.h"
@@ -182,6 +183,32 @@ static enum MHD_Result upgrade(struct MHD_Connection *conn, const char *method)
 	return ret;
 }
 
+/* --ng-allow covers the whole listener, /metrics and /ping included: it is the control plane. */
+static bool allowed(struct MHD_Connection *conn)
+{
+	struct endpoint peer;
+
+	peer_of(conn, &peer);
+	return ng_allow_check(&peer, "http");
+}
+
+/* 403, and the connection closed after it: a refused peer does not keep one of the few slots. */
+static enum MHD_Result forbid(struct MHD_Connection *conn)
+{
+	static const char text[] = "forbidden: not in --ng-allow\n";
+	struct MHD_Response *r = MHD_create_response_from_buffer(sizeof(text) - 1, (void *)text,
+								 MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_TEXT);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	ret = MHD_queue_response(conn, MHD_HTTP_FORBIDDEN, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 /* The first call of a request: routes it. */
 static enum MHD_Result start(struct MHD_Connection *conn, const char *url, const char *method,
 			     void **con_cls)
@@ -242,7 +269,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct req *q = *con_cls;
 
 	if (!q)
-		return start(conn, url, method, con_cls);
+		return allowed(conn) ? start(conn, url, method, con_cls) : forbid(conn);
 	if (*upload_data_size) {
 		if (q->len + *upload_data_size > q->max) {
 			q->too_big = true;

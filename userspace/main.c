@@ -7,6 +7,7 @@
 #include "http.h"
 #include "kernel.h"
 #include "log.h"
+#include "ng_allow.h"
 #include "ng_cmd.h"
 #include "ng_conn.h"
 #include "ng_cookie.h"
@@ -138,6 +139,7 @@ static int run(const struct config *cfg)
 		goto out;
 	}
 	ng_cmd_init();
+	ng_allow_set(cfg->ng_allow, cfg->n_ng_allow);
 	ctl_fd_init(ep);
 	ret = open_streams(cfg);
 	if (ret)

@@ -5,6 +5,7 @@
 
 #include "call.h"
 #include "kernel.h"
+#include "ng_allow.h"
 #include "ports.h"
 
 #include <stdio.h>
@@ -85,6 +86,9 @@ char *metrics_render(size_t *len)
 	    (unsigned long long)(p->n_pairs - p->used) * 2);
 	one(f, "ports_exhausted_total", "counter", "Port allocations that found none free.",
 	    p->exhausted);
+	one(f, "ng_denied_total", "counter",
+	    "ng requests (UDP datagrams, TCP connections, HTTP requests) refused by --ng-allow.",
+	    ng_allow_denied());
 	one(f, "uptime_seconds", "gauge", "Seconds since xrelayd started.",
 	    (unsigned long long)(time(NULL) - started));
 	one(f, "kernel_entries", "gauge", "Forwarding entries in the XDP program's table.",

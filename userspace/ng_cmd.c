@@ -7,6 +7,7 @@
 #include "kernel.h"
 #include "load.h"
 #include "log.h"
+#include "ng_allow.h"
 #include "ng_opts.h"
 #include "ports.h"
 
@@ -227,6 +228,7 @@ static const char *cmd_statistics(struct barena *a, const struct bnode *req, str
 	bn_dict_add_int(a, tot, "relayedbytes", (long long)sum.bytes);
 	bn_dict_add_int(a, tot, "relayedpacketerrors", (long long)sum.errors);
 	bn_dict_add_int(a, tot, "portsexhausted", (long long)p->exhausted);
+	bn_dict_add_int(a, tot, "ngdenied", (long long)ng_allow_denied()); /* xrelay's own */
 	bn_dict_add(a, tot, "avgcallduration",
 		    bn_strf(a, "%.6f", ended ? (double)t->duration_sum_s / (double)ended : 0.0));
 	bn_dict_add(a, st, "totalstatistics", tot);

@@ -4,6 +4,7 @@
 #include "ng_server.h"
 
 #include "log.h"
+#include "ng_allow.h"
 #include "ng_cmd.h"
 
 #include <errno.h>
@@ -291,6 +292,9 @@ void ng_server_readable(int fd)
 		if (src.sa.sa_family != AF_UNIX) {
 			ep_unmap_v4(&src.ep);
 			src.len = ep_len(&src.ep);
+			/* Dropped without a reply: a reply would confirm a relay listens here. */
+			if (!ng_allow_check(&src.ep, "udp"))
+				continue;
 		}
 		handle(fd, rxbuf, n > MAX_DGRAM ? MAX_DGRAM : (size_t)n, n > MAX_DGRAM, &src);
 	}

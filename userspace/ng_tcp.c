@@ -5,6 +5,7 @@
 #include "bencode.h"
 #include "ctl_fd.h"
 #include "log.h"
+#include "ng_allow.h"
 #include "ng_cmd.h"
 #include "ng_conn.h"
 #include "ng_cookie.h"
@@ -198,6 +199,10 @@ static void on_accept(void *ctx, int fd, uint32_t events)
 			return;
 		}
 		ep_unmap_v4(&peer);
+		if (!ng_allow_check(&peer, "tcp")) {
+			close(cfd);
+			continue;
+		}
 		ng_conn_new(cfd, &peer, &tcp_ops, NULL, MAX_IN, NULL, 0);
 	}
 }

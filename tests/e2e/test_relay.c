@@ -3,12 +3,18 @@
  * caller and a callee played by UDP sockets in this process. */
 #include "e2e.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -728,6 +734,155 @@ static void test_session_limit(void **state)
 	teardown_call(&f);
 }
 
+/* The daemon test_ng_allow starts itself (daemon_start needs UDP ng from 127.0.0.1). */
+static pid_t allow_pid;
+
+static int ng_allow_teardown(void **state)
+{
+	if (allow_pid > 0) {
+		kill(allow_pid, SIGTERM);
+		waitpid(allow_pid, NULL, 0);
+		allow_pid = 0;
+	}
+	return daemons_teardown(state);
+}
+
+/* A free TCP port on 127.0.0.1. */
+static uint16_t free_tcp_port(void)
+{
+	struct endpoint ep;
+	socklen_t len = sizeof(ep);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ep_parse(&ep, "127.0.0.1:0", NULL);
+	assert_true(fd >= 0 && !bind(fd, &ep.sa, ep_len(&ep)) && !getsockname(fd, &ep.sa, &len));
+	close(fd);
+	return ep_port(&ep);
+}
+
+/* Connects to 127.0.0.1:port, sends req, returns what came back before the server closed. */
+static int tcp_exchange(uint16_t port, const char *req, char *buf, size_t len)
+{
+	struct timeval tv = {2, 0};
+	struct endpoint ep;
+	size_t got = 0;
+	ssize_t n;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ep_parse_ip(&ep, LO);
+	ep_set_port(&ep, port);
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(connect(fd, &ep.sa, ep_len(&ep)), 0);
+	/* The server may already have closed: a send error is the refusal too. */
+	send(fd, req, strlen(req), MSG_NOSIGNAL);
+	while (got < len - 1 && (n = recv(fd, buf + got, len - 1 - got, 0)) > 0)
+		got += (size_t)n;
+	buf[got] = 0;
+	close(fd);
+	return (int)got;
+}
+
+/* --ng-allow=10.0.0.0/8: requests from 127.0.0.1 get no reply over UDP, a closed connection
+ * over TCP and 403 over HTTP, each counted in ngdenied; the control socket is not filtered.
+ * With --ng-allow=127.0.0.0/8 the same requests work. */
+static void test_ng_allow(void **state)
+{
+	static const char *const inside[] = {"--ng-allow=127.0.0.0/8", NULL};
+	char dir[] = "/tmp/xrelay-allow-XXXXXX", sock[128], unix_srv[140], listen[64], tcp[64];
+	char http[64], ctl[160], log[128], buf[512], *reply;
+	struct ng_client udp, local;
+	struct barena *a = barena_new();
+	struct bnode *r;
+	struct daemon d;
+	uint16_t port;
+	size_t len;
+	int fd, ok = -1;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(sock, sizeof(sock), "%s/xrelayd.sock", dir);
+	snprintf(unix_srv, sizeof(unix_srv), "unix:%s", sock);
+	snprintf(ctl, sizeof(ctl), "--control-socket=%s", sock);
+	fd = udp_open(LO, &port);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(listen, sizeof(listen), "--listen-ng=127.0.0.1:%u", port);
+	snprintf(tcp, sizeof(tcp), "--listen-tcp-ng=127.0.0.1:%u", free_tcp_port());
+	snprintf(http, sizeof(http), "--listen-http=127.0.0.1:%u", free_tcp_port());
+	snprintf(log, sizeof(log), "build/test-logs/xrelayd-allow-%d.log", (int)getpid());
+	allow_pid = fork();
+	assert_true(allow_pid >= 0);
+	if (allow_pid == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl("build/xrelayd", "build/xrelayd", "--foreground", "--log-stderr",
+		      "--config-file=none", "--xdp=off", listen, tcp, http, ctl,
+		      "--ng-allow=10.0.0.0/8", (char *)NULL);
+		_exit(127);
+	}
+	/* Up when its control socket answers ping. */
+	for (int i = 0; i < 100 && ok; i++) {
+		usleep(50000);
+		if (ng_client_open(&local, unix_srv))
+			continue;
+		local.timeout_ms = 500;
+		ok = ng_client_call_raw(&local, "d7:command4:pinge", 17, &reply, &len);
+		if (!ok)
+			free(reply);
+		else
+			ng_client_close(&local);
+	}
+	assert_int_equal(ok, 0);
+
+	/* UDP: dropped without a reply, three times. */
+	assert_int_equal(ng_client_open(&udp, listen + strlen("--listen-ng=")), 0);
+	udp.timeout_ms = 300;
+	udp.retries = 0;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ng_client_call_raw(&udp, "d7:command4:pinge", 17, &reply, &len),
+				 -ETIMEDOUT);
+	ng_client_close(&udp);
+	/* TCP: closed without a byte. */
+	assert_int_equal(tcp_exchange((uint16_t)atoi(strchr(tcp, ':') + 1), "c1 d7:command4:pinge",
+				      buf, sizeof(buf)),
+			 0);
+	/* HTTP, /metrics included: 403. */
+	tcp_exchange((uint16_t)atoi(strchr(http, ':') + 1),
+		     "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
+	if (strncmp(buf, "HTTP/1.1 403", 12))
+		fail_msg("HTTP answered '%.60s', expected 403", buf);
+
+	r = NULL;
+	{
+		struct bnode *req;
+		char jerr[64];
+
+		assert_int_equal(json_parse_bnode(a, "{\"command\":\"statistics\"}", 24, &req, jerr,
+						  sizeof(jerr)),
+				 0);
+		assert_int_equal(ng_client_call(&local, a, req, &r), 0);
+	}
+	expect_result(r, "ok");
+	assert_int_equal(bn_path_int(r, "statistics/totalstatistics/ngdenied"), 5);
+	ng_client_close(&local);
+	kill(allow_pid, SIGTERM);
+	assert_int_equal(waitpid(allow_pid, &ok, 0), allow_pid);
+	allow_pid = 0;
+	assert_true(WIFEXITED(ok) && WEXITSTATUS(ok) == 0);
+	rmdir(dir);
+
+	/* Inside the list: daemon_start's UDP ping from 127.0.0.1 already proves it. */
+	daemon_start(&d, inside);
+	r = ng(&d, a, "{\"command\":\"statistics\"}");
+	expect_result(r, "ok");
+	assert_int_equal(bn_path_int(r, "statistics/totalstatistics/ngdenied"), 0);
+	assert_int_equal(daemon_stop(&d), 0);
+	barena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -751,6 +906,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_ipv4_to_ipv6, daemons_teardown),
 		cmocka_unit_test_teardown(test_port_exhaustion, daemons_teardown),
 		cmocka_unit_test_teardown(test_session_limit, daemons_teardown),
+		cmocka_unit_test_teardown(test_ng_allow, ng_allow_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
