@@ -8,9 +8,9 @@
 #include "kernel.h"
 #include "log.h"
 #include "ng_allow.h"
+#include "ng_cache.h"
 #include "ng_cmd.h"
 #include "ng_conn.h"
-#include "ng_cookie.h"
 #include "ng_server.h"
 #include "ng_tcp.h"
 #include "worker.h"
@@ -177,8 +177,7 @@ static int run(const struct config *cfg)
 				if (read(tfd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
 					log_warn("timerfd: %s", strerror(errno));
 				calls_tick(now);
-				ng_server_tick(now);
-				ng_cookie_tick(now);
+				ng_cache_tick(now);
 				ng_conn_tick(now);
 				http_tick(now);
 			} else if (fd == sfd) {
@@ -198,7 +197,7 @@ static int run(const struct config *cfg)
 out:
 	ng_tcp_close();
 	http_close();
-	ng_cookie_flush();
+	ng_cache_flush();
 	calls_shutdown();
 	kernel_close(false);
 	if (ctl >= 0)

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* "COOKIE SP BODY" requests of the stream transports (TCP, HTTP /ng, WebSocket): replies cached
- * by cookie and peer address so that a request retried, even on a new connection, is answered
- * again without being executed twice. */
+ * (ng_cache.h) by cookie and peer IP so that a request retried, even on a new connection, is
+ * answered again without being executed twice. */
 #ifndef XRELAY_NG_COOKIE_H
 #define XRELAY_NG_COOKIE_H
 
 #include "addr.h"
 
 #include <stddef.h>
-#include <time.h>
 
 /* Longest cookie accepted. */
 #define NG_COOKIE_MAX 256
@@ -20,9 +19,5 @@ char *ng_cookie_handle(const char *msg, size_t len, const struct endpoint *peer,
 /* A bencode error reply body ("d6:result5:error12:error-reason...e"), prefixed with
  * "COOKIE SP" when cookie is not NULL. malloc'd; NULL when out of memory. */
 char *ng_error_reply(const char *cookie, size_t clen, const char *reason, size_t *out_len);
-/* Drops replies older than NG_CACHE_TTL; once a second. */
-void ng_cookie_tick(time_t now);
-/* Drops every cached reply. */
-void ng_cookie_flush(void);
 
 #endif

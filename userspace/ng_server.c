@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The ng control sockets (UDP, and the local unix datagram socket relayctl uses) with their
- * shared reply cache (control thread only). */
+/* The ng control sockets: UDP, and the local unix datagram socket relayctl uses (control thread
+ * only). */
 #include "ng_server.h"
 
 #include "log.h"
 #include "ng_allow.h"
-#include "ng_cmd.h"
+#include "ng_cache.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -18,8 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define CACHE_BUCKETS 4096
-#define MAX_DGRAM     65536
+#define MAX_DGRAM 65536
 /* Send buffer of the control socket: a unix datagram must fit in it whole, and a list reply
  * with every call-id outgrows UDP's 64 KiB. */
 #define CONTROL_SNDBUF (8 << 20)
@@ -34,37 +33,9 @@ struct peer {
 	socklen_t len;
 };
 
-struct cached {
-	struct cached *next;
-	struct peer src;
-	time_t expires;
-	char *cookie; /* NUL-terminated */
-	char *reply;  /* "COOKIE SP BODY" */
-	size_t len;
-};
-
-static struct cached *cache[CACHE_BUCKETS];
 static char rxbuf[MAX_DGRAM + 1];
 /* The control socket file we bound, so that exit removes it only if it is still ours. */
 static struct stat control_st;
-
-static unsigned int hash_cookie(const char *s, size_t len)
-{
-	unsigned int h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h % CACHE_BUCKETS;
-}
-
-static bool peer_eq(const struct peer *a, const struct peer *b)
-{
-	if (a->sa.sa_family != b->sa.sa_family)
-		return false;
-	if (a->sa.sa_family == AF_UNIX)
-		return a->len == b->len && !memcmp(&a->un, &b->un, a->len);
-	return ep_eq(&a->ep, &b->ep);
-}
 
 /* "IP:PORT", "unix:PATH" or "unix:@NAME" (abstract). */
 static const char *peer_str(const struct peer *p, char *buf, size_t len)
@@ -169,34 +140,6 @@ int ng_server_open_unix(const char *path)
 	return fd;
 }
 
-static struct cached *cache_find(const char *cookie, size_t clen, const struct peer *src)
-{
-	for (struct cached *c = cache[hash_cookie(cookie, clen)]; c; c = c->next)
-		if (strlen(c->cookie) == clen && !memcmp(c->cookie, cookie, clen) &&
-		    peer_eq(&c->src, src))
-			return c;
-	return NULL;
-}
-
-static void cache_add(const char *cookie, size_t clen, const struct peer *src, char *reply,
-		      size_t len)
-{
-	struct cached *c = calloc(1, sizeof(*c));
-	unsigned int h = hash_cookie(cookie, clen);
-
-	if (!c || !(c->cookie = strndup(cookie, clen))) {
-		free(c);
-		free(reply);
-		return;
-	}
-	c->src = *src;
-	c->reply = reply;
-	c->len = len;
-	c->expires = time(NULL) + NG_CACHE_TTL;
-	c->next = cache[h];
-	cache[h] = c;
-}
-
 /* A reply the socket cannot carry (EMSGSIZE) is replaced by a short error reply, in the
  * request's encoding, so the client hears why instead of timing out. */
 static void send_too_large(int fd, const char *msg, size_t clen, const char *body, size_t blen,
@@ -217,13 +160,25 @@ static void send_too_large(int fd, const char *msg, size_t clen, const char *bod
 		sendto(fd, out, (size_t)n, 0, &src->sa, src->len);
 }
 
+/* The bytes that identify src in the reply cache: a retransmission comes from the same IP and
+ * port, or the same unix socket address. */
+static size_t peer_key(const struct peer *src, unsigned char *key)
+{
+	if (src->sa.sa_family != AF_UNIX)
+		return ng_cache_ep_key(&src->ep, true, key);
+	size_t len = src->len < sizeof(src->un) ? src->len : sizeof(src->un);
+
+	memcpy(key, &src->un, len);
+	return len;
+}
+
 static void handle(int fd, const char *msg, size_t len, bool truncated, const struct peer *src)
 {
 	const char *sp = memchr(msg, ' ', len);
+	unsigned char key[NG_PEER_KEY_MAX];
+	const char *out;
 	char addr[128];
-	struct cached *hit;
-	size_t clen, blen;
-	char *body, *out;
+	size_t clen, olen;
 
 	if (!sp || sp == msg) {
 		log_warn_rl("ng: request without a cookie from %s dropped",
@@ -236,24 +191,12 @@ static void handle(int fd, const char *msg, size_t len, bool truncated, const st
 		return;
 	}
 	clen = (size_t)(sp - msg);
-	hit = cache_find(msg, clen, src);
-	if (hit) {
-		log_debug("ng: retransmission of %.*s, cached reply sent", (int)clen, msg);
-		sendto(fd, hit->reply, hit->len, 0, &src->sa, src->len);
-		return;
-	}
 	/* A truncated datagram is answered as too large without being read. */
-	body = ng_cmd_handle(sp + 1, truncated ? SIZE_MAX : len - clen - 1, &blen);
-	if (!body)
+	out = ng_cache_reply(msg, clen, truncated ? SIZE_MAX : len - clen - 1, key,
+			     peer_key(src, key), &olen);
+	if (!out)
 		return;
-	out = malloc(clen + 1 + blen);
-	if (!out) {
-		free(body);
-		return;
-	}
-	memcpy(out, msg, clen + 1);
-	memcpy(out + clen + 1, body, blen);
-	if (sendto(fd, out, clen + 1 + blen, 0, &src->sa, src->len) < 0) {
+	if (sendto(fd, out, olen, 0, &src->sa, src->len) < 0) {
 		int err = errno;
 		int sndbuf = 0;
 		socklen_t sl = sizeof(sndbuf);
@@ -262,17 +205,15 @@ static void handle(int fd, const char *msg, size_t len, bool truncated, const st
 		if (err == EMSGSIZE) {
 			log_warn_rl("ng: reply of %zu bytes to %s does not fit in one datagram "
 				    "(%s %d bytes): answered 'Reply too large'",
-				    clen + 1 + blen, peer_str(src, addr, sizeof(addr)),
+				    olen, peer_str(src, addr, sizeof(addr)),
 				    src->sa.sa_family == AF_UNIX ? "send buffer" : "UDP limit",
 				    src->sa.sa_family == AF_UNIX ? sndbuf : 65507);
-			send_too_large(fd, msg, clen, body, blen, src);
+			send_too_large(fd, msg, clen, out + clen + 1, olen - clen - 1, src);
 		} else {
 			log_warn_rl("ng: cannot reply to %s: %s", peer_str(src, addr, sizeof(addr)),
 				    strerror(err));
 		}
 	}
-	free(body);
-	cache_add(msg, clen, src, out, clen + 1 + blen);
 }
 
 void ng_server_readable(int fd)
@@ -300,30 +241,9 @@ void ng_server_readable(int fd)
 	}
 }
 
-void ng_server_tick(time_t now)
-{
-	for (int i = 0; i < CACHE_BUCKETS; i++) {
-		struct cached **pp = &cache[i];
-
-		while (*pp) {
-			struct cached *c = *pp;
-
-			if (c->expires > now) {
-				pp = &c->next;
-				continue;
-			}
-			*pp = c->next;
-			free(c->cookie);
-			free(c->reply);
-			free(c);
-		}
-	}
-}
-
 void ng_server_close(int fd)
 {
 	close(fd);
-	ng_server_tick((time_t)1 << 62);
 }
 
 void ng_server_close_unix(int fd, const char *path)

@@ -1,16 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The ng control sockets, UDP and the local unix datagram one: "COOKIE SP BODY", replies cached
- * by cookie and sender so that a retransmitted request gets the same reply and is not executed
- * twice. */
+ * (ng_cache.h) by cookie and sender so that a retransmitted request gets the same reply and is
+ * not executed twice. */
 #ifndef XRELAY_NG_SERVER_H
 #define XRELAY_NG_SERVER_H
 
 #include "addr.h"
-
-#include <time.h>
-
-/* Seconds a reply stays in the cache. */
-#define NG_CACHE_TTL 60
 
 /* Binds the socket; returns its fd (non-blocking) or -errno. */
 int ng_server_open(const struct endpoint *listen);
@@ -23,8 +18,6 @@ int ng_server_open(const struct endpoint *listen);
 int ng_server_open_unix(const char *path);
 /* Reads and answers every pending request on fd. */
 void ng_server_readable(int fd);
-/* Drops cached replies older than NG_CACHE_TTL. */
-void ng_server_tick(time_t now);
 void ng_server_close(int fd);
 /* Closes the unix socket and removes path, unless another process has replaced the file. */
 void ng_server_close_unix(int fd, const char *path);

@@ -21,7 +21,7 @@ ASAN_BIN=$ROOT/build/xrelayd-asan
 NGLOAD=$ROOT/build/ngload
 CYCLES=${LEAK_CYCLES:-20000}
 BOUND_KB=${LEAK_BOUND_KB:-2048}
-TTL=60 # NG_CACHE_TTL (userspace/ng_server.h)
+TTL=60 # NG_CACHE_TTL (userspace/ng_cache.h)
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/xrelay-leak.XXXXXX") || exit 1
 # shellcheck source=tests/e2e/lib/proc.sh
