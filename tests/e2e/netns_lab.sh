@@ -96,30 +96,12 @@ logs() {
 	show_log "diagnosis at the failure" "$T/diag.txt" 400
 }
 
-teardown() {
-	lab_down
-	if [ "$PINS_EXISTED" = 0 ] && [ -d "$PIN_ROOT" ]; then
-		rm -rf "$PIN_ROOT"
-	fi
-	rm -rf "$T"
-}
+teardown() { lab_teardown "$PIN_ROOT" "$PINS_EXISTED" "$T"; }
 on_exit logs teardown
 trap 'FAILED="interrupted"; exit 130' INT TERM
 
-start() { # LOG NAMESPACE CMD... -- in the background; its PID in LAST_PID and PIDS
-	_log=$1 _ns=$2
-	shift 2
-	# nsenter execs CMD (no fork with --net alone): the PID is the command's.
-	spawn "$_log" nsenter --net="/run/netns/$_ns" -- "$@"
-}
-
-reap_all() { # reaps every traffic process; fails naming the first that failed
-	for p in $PIDS; do
-		[ "$p" = "$XPID" ] && continue
-		reap "$p"
-		[ "$REAPED" -eq 0 ] || fail "a traffic process (PID $p) exited with $REAPED"
-	done
-}
+start() { lab_spawn "$@"; }	       # LOG NAMESPACE CMD...
+reap_all() { lab_reap_traffic "$XPID"; } # every traffic process; fails naming the first failed
 
 wait_udp() { # NAMESPACE IP PORT -- polls up to 5 s until something binds IP:PORT
 	_i=0

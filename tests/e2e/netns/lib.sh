@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=sh
 # The namespace lab, sourced by tests/e2e/netns_lab.sh (and usable by benchmarks): three network
 # namespaces, caller <-veth-> relay <-veth-> callee, IPv4 and IPv6, static neighbours.
 #
@@ -192,4 +193,32 @@ lab_link_state() { # the XDP state and counters of every lab veth, for failure r
 		echo "--- ${_p%%:*} ${_p#*:}"
 		ip -n "${_p%%:*}" -d -s link show dev "${_p#*:}" 2>&1
 	done
+}
+
+# For the lab tests, which also source tests/e2e/lib/proc.sh (spawn, reap, fail):
+# lab_spawn LOG NAMESPACE CMD... -- CMD in NAMESPACE in the background; PID in LAST_PID, PIDS.
+lab_spawn() {
+	_log=$1 _ns=$2
+	shift 2
+	# nsenter execs CMD (no fork with --net alone): the PID is the command's.
+	spawn "$_log" nsenter --net="/run/netns/$_ns" -- "$@"
+}
+
+# lab_reap_traffic DAEMON_PID -- reaps every spawned process but the daemon; fails naming the
+# first that failed.
+lab_reap_traffic() {
+	for p in $PIDS; do
+		[ "$p" = "$1" ] && continue
+		reap "$p"
+		[ "$REAPED" -eq 0 ] || fail "a traffic process (PID $p) exited with $REAPED"
+	done
+}
+
+# lab_teardown PIN_ROOT PINS_EXISTED TMPDIR -- the namespaces, pins this run created, TMPDIR.
+lab_teardown() {
+	lab_down
+	if [ "$2" = 0 ] && [ -d "$1" ]; then
+		rm -rf "$1"
+	fi
+	rm -rf "$3"
 }
