@@ -43,67 +43,22 @@ teardown() {
 on_exit logs teardown
 trap 'exit 130' INT TERM
 
-# Decodes one bencoded ng reply (after its cookie) into one line of JSON.
-# shellcheck disable=SC2016 # awk program: its $0 is awk's
-BENCODE_TO_JSON='
-function bstr(   n, s) {
-	n = 0
-	while (substr(b, p, 1) ~ /[0-9]/) { n = n * 10 + substr(b, p, 1); p++ }
-	if (substr(b, p, 1) != ":") { bad = 1; return "null" }
-	s = substr(b, p + 1, n); p += n + 1
-	gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); gsub(/\n/, "\\n", s)
-	gsub(/\r/, "\\r", s); gsub(/\t/, "\\t", s)
-	return "\"" s "\""
-}
-function bval(   c, e, out, sep) {
-	c = substr(b, p, 1)
-	if (c == "i") {
-		e = index(substr(b, p), "e")
-		if (e < 3) { bad = 1; return "null" }
-		out = substr(b, p + 1, e - 2); p += e; return out
-	}
-	if (c == "l" || c == "d") {
-		p++; out = ""; sep = ""
-		while (!bad && p <= length(b) && substr(b, p, 1) != "e") {
-			out = out sep (c == "d" ? bstr() ":" : "") bval(); sep = ","
-		}
-		if (substr(b, p, 1) != "e") bad = 1
-		p++
-		return c == "d" ? "{" out "}" : "[" out "]"
-	}
-	if (c ~ /[0-9]/) return bstr()
-	bad = 1; return "null"
-}
-{ b = b (NR > 1 ? "\n" : "") $0 }
-END { sub(/^[^ ]* /, "", b); p = 1; j = bval(); if (bad) exit 1; print j }'
-
-NG_SEQ=0
 ng() { # COMMAND [CALL-ID] -- one ng request; prints the reply as one line of JSON
-	if [ -x build/ngcli ]; then
-		if [ $# -gt 1 ]; then
-			timeout 3 build/ngcli -s "$IP:$NG_PORT" \
-				"{\"command\":\"$1\",\"call-id\":\"$2\"}"
-		else
-			timeout 3 build/ngcli -s "$IP:$NG_PORT" "{\"command\":\"$1\"}"
-		fi
-		return
+	if [ $# -gt 1 ]; then
+		timeout 3 build/ngcli -s "$IP:$NG_PORT" "{\"command\":\"$1\",\"call-id\":\"$2\"}"
+	else
+		timeout 3 build/ngcli -s "$IP:$NG_PORT" "{\"command\":\"$1\"}"
 	fi
-	# Fallback until tools/ngcli exists: netcat and the awk decoder above.
-	NG_SEQ=$((NG_SEQ + 1))
-	req="d7:command${#1}:$1"
-	[ $# -gt 1 ] && req="d7:call-id${#2}:${2}7:command${#1}:$1"
-	printf '%s %se' "e2e$$_$NG_SEQ" "$req" | nc -u -w1 "$IP" "$NG_PORT" |
-		LC_ALL=C awk "$BENCODE_TO_JSON"
 }
 
 # Sum of RTP packets each party sent into the relay, one line per tag ("TAG N").
 TAG_PACKETS='.tags // {} | to_entries[] |
 	"\(.key) \([.value.medias[]?.streams[]? | .stats.packets // 0] | add // 0)"'
 
-for c in kamailio sipp jq ss awk; do
+for c in kamailio sipp jq ss; do
 	command -v "$c" >/dev/null || fail "$c not found (tools/install-deps installs it)"
 done
-[ -x build/ngcli ] || command -v nc >/dev/null || fail "neither build/ngcli nor nc found"
+[ -x build/ngcli ] || fail "build/ngcli not found (make all)"
 [ -r "$PCAP" ] || fail "no RTP pcap at $PCAP (package sip-tester ships it; or set PCAP)"
 for port in $PROXY_PORT $UAC_PORT $UAS_PORT $NG_PORT $UAC_MEDIA $UAS_MEDIA; do
 	udp_bound "$port" && fail "UDP port $port on this machine is in use already"
