@@ -4,6 +4,7 @@
 #include "addr.h"
 #include "bencode.h"
 #include "ng_client.h"
+#include "sdp.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -263,48 +264,22 @@ static void sdp_make(char *buf, size_t len, const struct endpoint *ep, unsigned 
 }
 
 /* The address and port of the first m= line (its c=, else the session's). -EINVAL if none. */
-static int sdp_media_endpoint(const char *sdp, size_t len, struct endpoint *out)
+static int sdp_media_endpoint(const char *text, size_t len, struct endpoint *out)
 {
-	char sess_ip[EP_STRLEN] = "", media_ip[EP_STRLEN] = "";
-	const char *p = sdp, *end = sdp + len;
-	bool in_media = false;
-	long port = -1;
+	const struct sdp_conn *conn;
+	const char *err;
+	struct sdp s;
+	int ret = -EINVAL;
 
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		char line[256];
-
-		if (n && p[n - 1] == '\r')
-			n--;
-		if (n >= sizeof(line))
-			n = sizeof(line) - 1;
-		memcpy(line, p, n);
-		line[n] = 0;
-		p = nl ? nl + 1 : end;
-		if (!strncmp(line, "m=", 2)) {
-			if (in_media)
-				break;
-			in_media = true;
-			if (sscanf(line, "m=%*s %ld", &port) != 1)
-				return -EINVAL;
-		} else if (!strncmp(line, "c=IN IP", 7) && n > 9) {
-			char *dst = in_media ? media_ip : sess_ip;
-			const char *ip = line + 9;
-			size_t l = strcspn(ip, " /");
-
-			if (l >= EP_STRLEN)
-				return -EINVAL;
-			memcpy(dst, ip, l);
-			dst[l] = 0;
-		}
+	if (sdp_parse(&s, text, len, &err))
+		return -EINVAL;
+	if (s.n_media && s.media[0].port && (conn = sdp_media_conn(&s, &s.media[0]))) {
+		*out = conn->addr;
+		ep_set_port(out, s.media[0].port);
+		ret = 0;
 	}
-	if (port <= 0 || port > 65535)
-		return -EINVAL;
-	if (ep_parse_ip(out, media_ip[0] ? media_ip : sess_ip))
-		return -EINVAL;
-	ep_set_port(out, (uint16_t)port);
-	return 0;
+	sdp_free(&s);
+	return ret;
 }
 
 /* Sends one request; on success *reply is the parsed dict with result "ok". On failure writes
@@ -345,21 +320,24 @@ static struct bnode *req_new(struct barena *a, const char *cmd, const char *call
 }
 
 /* Offer from caller, answer from callee; fills the relay endpoints each side sends to. */
-static int call_setup(struct ng_client *c, struct barena *a, const char *call_id,
-		      const struct endpoint *caller, const struct endpoint *callee,
-		      unsigned long sess, struct endpoint *relay_a, struct endpoint *relay_b,
-		      char *err, size_t errlen)
+/* One offer or answer from ep (to-tag NULL for the offer); the relay's endpoint from the SDP of
+ * the reply into *relay. */
+static int sdp_step(struct ng_client *c, struct barena *a, const char *cmd, const char *call_id,
+		    const char *to_tag, const struct endpoint *ep, unsigned long sess,
+		    struct endpoint *relay, char *err, size_t errlen)
 {
 	struct bnode *req, *reply;
 	const struct bnode *sdp;
 	char text[1024];
 	int rc;
 
-	sdp_make(text, sizeof(text), caller, sess);
-	req = req_new(a, "offer", call_id);
+	sdp_make(text, sizeof(text), ep, sess);
+	req = req_new(a, cmd, call_id);
 	if (!req)
 		return -ENOMEM;
 	bn_dict_add_str(a, req, "from-tag", "caller");
+	if (to_tag)
+		bn_dict_add_str(a, req, "to-tag", to_tag);
 	bn_dict_add_str(a, req, "sdp", text);
 	if (!bn_dict_get(req, "sdp"))
 		return -ENOMEM;
@@ -367,29 +345,23 @@ static int call_setup(struct ng_client *c, struct barena *a, const char *call_id
 	if (rc)
 		return rc;
 	sdp = bn_dict_get(reply, "sdp");
-	if (!sdp || sdp->type != BN_STR || sdp_media_endpoint(sdp->str.s, sdp->str.len, relay_b)) {
-		snprintf(err, errlen, "offer: reply has no usable sdp");
-		return -EPROTO;
-	}
-
-	sdp_make(text, sizeof(text), callee, sess + 1);
-	req = req_new(a, "answer", call_id);
-	if (!req)
-		return -ENOMEM;
-	bn_dict_add_str(a, req, "from-tag", "caller");
-	bn_dict_add_str(a, req, "to-tag", "callee");
-	bn_dict_add_str(a, req, "sdp", text);
-	if (!bn_dict_get(req, "sdp"))
-		return -ENOMEM;
-	rc = ng_do(c, a, req, &reply, err, errlen);
-	if (rc)
-		return rc;
-	sdp = bn_dict_get(reply, "sdp");
-	if (!sdp || sdp->type != BN_STR || sdp_media_endpoint(sdp->str.s, sdp->str.len, relay_a)) {
-		snprintf(err, errlen, "answer: reply has no usable sdp");
+	if (!sdp || sdp->type != BN_STR || sdp_media_endpoint(sdp->str.s, sdp->str.len, relay)) {
+		snprintf(err, errlen, "%s: reply has no usable sdp", cmd);
 		return -EPROTO;
 	}
 	return 0;
+}
+
+static int call_setup(struct ng_client *c, struct barena *a, const char *call_id,
+		      const struct endpoint *caller, const struct endpoint *callee,
+		      unsigned long sess, struct endpoint *relay_a, struct endpoint *relay_b,
+		      char *err, size_t errlen)
+{
+	int rc = sdp_step(c, a, "offer", call_id, NULL, caller, sess, relay_b, err, errlen);
+
+	return rc ? rc
+		  : sdp_step(c, a, "answer", call_id, "callee", callee, sess + 1, relay_a, err,
+			     errlen);
 }
 
 static int call_delete(struct ng_client *c, struct barena *a, const char *call_id, char *err,
