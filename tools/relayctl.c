@@ -290,10 +290,38 @@ static json_t *stream_obj(const char *call_id, const char *tag, json_t *media, j
 	json_object_set_new(o, "packets", json_integer(jint(st, "packets")));
 	json_object_set_new(o, "bytes", json_integer(jint(st, "bytes")));
 	json_object_set_new(o, "errors", json_integer(jint(st, "errors")));
+	json_object_set_new(o, "srtp_auth_failures", json_integer(jint(st, "srtp auth failures")));
+	json_object_set_new(o, "srtp_replays", json_integer(jint(st, "srtp replays")));
 	json_object_set_new(o, "kernel_packets", json_integer(jint(kst, "packets")));
 	json_object_set_new(o, "kernel_bytes", json_integer(jint(kst, "bytes")));
 	json_object_set_new(o, "last_packet", json_integer(jint(s, "last packet")));
 	return o;
+}
+
+/* The query reply's "SSRC" dict as a list: one object per SSRC with its call quality. */
+static json_t *ssrc_list(json_t *ssrcs)
+{
+	json_t *out = json_array(), *e;
+	const char *key;
+
+	json_object_foreach(ssrcs, key, e) {
+		json_t *avg = json_object_get(e, "average MOS"),
+		       *lo = json_object_get(e, "lowest MOS"),
+		       *hi = json_object_get(e, "highest MOS");
+
+		json_array_append_new(
+			out,
+			json_pack("{sIsfsfsfsIsIsIsIsI}", "ssrc",
+				  (json_int_t)strtoull(key, NULL, 10), "mos",
+				  jint(avg, "MOS") / 10.0, "lowest_mos", jint(lo, "MOS") / 10.0,
+				  "highest_mos", jint(hi, "MOS") / 10.0, "rtt_us",
+				  (json_int_t)jint(avg, "round-trip time"), "jitter_ms",
+				  (json_int_t)jint(avg, "jitter"), "loss_pct",
+				  (json_int_t)jint(avg, "packet loss"), "cumulative_loss",
+				  (json_int_t)jint(e, "cumulative loss"), "samples",
+				  (json_int_t)jint(avg, "samples")));
+	}
+	return out;
 }
 
 /* The `call show` object from a query reply. */
@@ -334,6 +362,7 @@ static json_t *call_obj(const char *call_id, json_t *q)
 		json_array_append_new(mls, ml);
 	}
 	json_object_set_new(o, "monologues", mls);
+	json_object_set_new(o, "ssrc", ssrc_list(json_object_get(q, "SSRC")));
 	json_object_set_new(tot, "rtp", counters(json_object_get(totals, "RTP")));
 	json_object_set_new(tot, "rtcp", counters(json_object_get(totals, "RTCP")));
 	json_object_set_new(o, "totals", tot);
@@ -637,6 +666,41 @@ static int do_call_list(struct ctx *x, int argc, char **argv)
 	return 0;
 }
 
+/* Call quality from RTCP, one row per SSRC. */
+static void ssrc_table(json_t *list)
+{
+	static const char *const hdr[] = {"SSRC",      "MOS",	 "LOWEST", "HIGHEST", "RTT-MS",
+					  "JITTER-MS", "LOSS-%", "LOST",   "SAMPLES"};
+	struct table t = {.ncols = (int)ARRAY_SIZE(hdr)};
+	char c[9][24];
+	json_t *e;
+	size_t i;
+
+	if (!json_array_size(list))
+		return;
+	memcpy(t.hdr, hdr, sizeof(hdr));
+	for (int k = 1; k < t.ncols; k++)
+		t.right[k] = true;
+	json_array_foreach(list, i, e) {
+		snprintf(c[0], sizeof(c[0]), "%lld", jint(e, "ssrc"));
+		snprintf(c[1], sizeof(c[1]), "%.1f", json_real_value(json_object_get(e, "mos")));
+		snprintf(c[2], sizeof(c[2]), "%.1f",
+			 json_real_value(json_object_get(e, "lowest_mos")));
+		snprintf(c[3], sizeof(c[3]), "%.1f",
+			 json_real_value(json_object_get(e, "highest_mos")));
+		snprintf(c[4], sizeof(c[4]), "%.1f", jint(e, "rtt_us") / 1000.0);
+		snprintf(c[5], sizeof(c[5]), "%lld", jint(e, "jitter_ms"));
+		snprintf(c[6], sizeof(c[6]), "%lld", jint(e, "loss_pct"));
+		snprintf(c[7], sizeof(c[7]), "%lld", jint(e, "cumulative_loss"));
+		snprintf(c[8], sizeof(c[8]), "%lld", jint(e, "samples"));
+		table_add(&t, (const char *const[]){c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+						    c[8]});
+	}
+	printf("  call quality (RTCP):\n");
+	table_print(&t, "    ");
+	table_free(&t);
+}
+
 static void print_call(json_t *call)
 {
 	json_t *streams = json_array(), *tot = json_object_get(call, "totals"), *ml, *m, *s;
@@ -675,6 +739,7 @@ static void print_call(json_t *call)
 	       jint(json_object_get(tot, "rtcp"), "packets"),
 	       jint(json_object_get(tot, "rtcp"), "bytes"),
 	       jint(json_object_get(tot, "rtcp"), "errors"));
+	ssrc_table(json_object_get(call, "ssrc"));
 }
 
 static int do_call_show(struct ctx *x, int argc, char **argv)

@@ -5,7 +5,9 @@
 
 #include "load.h"
 #include "log.h"
+#include "call_state.h"
 #include "ports.h"
+#include "ssrc.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -24,6 +26,7 @@ static struct call_totals totals;
 static struct call *htab[HBUCKETS];
 static struct call *lhead, *ltail;
 static struct call *dead; /* terminated, freed at the next tick */
+static bool detaching;	  /* calls_detach: calls are saved for the next run, not ended */
 static unsigned long n_calls;
 static char errbuf[256];
 
@@ -38,8 +41,13 @@ static unsigned int hash_str(const char *s)
 
 int calls_init(const struct config *c)
 {
+	int ret;
+
 	cfg = c;
-	return ports_init(&pool, c->port_min, c->port_max, c->port_quarantine);
+	ret = ports_init(&pool, c->port_min, c->port_max, c->port_quarantine);
+	if (ret)
+		log_err("port range %u-%u: %s", c->port_min, c->port_max, strerror(-ret));
+	return ret;
 }
 
 void calls_refused(void)
@@ -85,13 +93,16 @@ struct call *call_lookup(const char *call_id)
 	return NULL;
 }
 
-static struct call *call_new(const char *call_id)
+/* restored: a call of an earlier run (call_state.c), not a new one. */
+static struct call *call_new(const char *call_id, bool restored)
 {
 	struct call *c = calloc(1, sizeof(*c));
 	unsigned int h = hash_str(call_id);
 	struct timeval tv;
 
-	if (!c || !(c->call_id = strdup(call_id))) {
+	if (!c || !(c->call_id = strdup(call_id)) || !(c->ssrc = ssrc_table_new())) {
+		if (c)
+			free(c->call_id);
 		free(c);
 		return NULL;
 	}
@@ -109,6 +120,8 @@ static struct call *call_new(const char *call_id)
 		lhead = c;
 	ltail = c;
 	n_calls++;
+	if (restored)
+		return c;
 	totals.managed++;
 	log_info("[%s] new call", call_id);
 	return c;
@@ -195,6 +208,7 @@ static void media_push_cfg(struct media *m, bool relearn)
 			sc.sink = comp == COMP_RTP ? p->streams[COMP_RTP] : media_rtcp_target(p);
 			sc.sink_rtcp = media_rtcp_target(p);
 		}
+		media_crypto_cfg(m, comp, &sc);
 		worker_stream_update(m->streams[comp], &sc);
 	}
 	/* Either side's entries depend on both sides' addresses. */
@@ -208,6 +222,7 @@ static void media_push_cfg(struct media *m, bool relearn)
 static void media_release_ports(struct media *m, bool forget)
 {
 	media_kernel_remove(m);
+	media_crypto_forget(m); /* the worker frees the contexts with the streams */
 	for (int comp = COMP_RTP; comp <= COMP_RTCP; comp++) {
 		if (m->streams[comp] && !m->streams[comp]->removing) {
 			m->streams[comp]->removing = true;
@@ -220,17 +235,20 @@ static void media_release_ports(struct media *m, bool forget)
 		m->port = 0;
 }
 
-static int media_alloc_ports(struct media *m)
+/* Binds a pair, the one at want for a restored media (0: any), and hands its streams to the
+ * worker. A restored media brings its stream objects, preset with what they had learned. */
+static int media_alloc_ports(struct media *m, uint16_t want)
 {
 	int fds[2];
-	uint16_t port;
+	uint16_t port = want;
 	int ret;
 
-	ret = ports_alloc(&pool, &m->iface->local, fds, &port);
+	ret = want ? ports_alloc_at(&pool, &m->iface->local, want, fds)
+		   : ports_alloc(&pool, &m->iface->local, fds, &port);
 	if (ret)
 		return ret;
 	for (int comp = COMP_RTP; comp <= COMP_RTCP; comp++) {
-		struct stream *s = calloc(1, sizeof(*s));
+		struct stream *s = m->streams[comp] ? m->streams[comp] : calloc(1, sizeof(*s));
 
 		if (!s) {
 			/* The RTP stream, if made, is owned by its worker already. */
@@ -248,6 +266,8 @@ static int media_alloc_ports(struct media *m)
 		s->component = (enum stream_component)comp;
 		s->worker = m->ml->call->worker;
 		s->owner = m;
+		s->ssrc = m->ml->call->ssrc;
+		ssrc_table_get(s->ssrc);
 		m->streams[comp] = s;
 		worker_stream_add(s, &(struct stream_cfg){0});
 	}
@@ -291,7 +311,7 @@ static int media_ports(struct media *m, const struct cfg_iface *ifc)
 		m->rejected = false;
 	}
 	m->iface = ifc;
-	return media_alloc_ports(m);
+	return media_alloc_ports(m, 0);
 }
 
 /* Records what this party's SDP says about where it receives. Returns true when changed. */
@@ -347,9 +367,18 @@ static bool has_conn(const struct sdp *s)
 	return true;
 }
 
-/* Writes the SDP for `to` (the party that receives it) from `from`'s SDP s. */
+/* The a=crypto values one media of an SDP the relay sends gets (call_crypto.c). */
+struct crypto_out {
+	bool set; /* replace the media's a=crypto lines with lines[0..n) */
+	size_t n;
+	char lines[2 * SDES_MAX_CRYPTO][SDES_MAX_LINE_LEN];
+	const char *ptr[2 * SDES_MAX_CRYPTO];
+};
+
+/* Writes the SDP for `to` (the party that receives it) from `from`'s SDP s, with the crypto
+ * lines co[] (one per media). */
 static char *write_sdp(struct sdp *s, struct monologue *from, struct monologue *to, bool offer,
-		       const struct call_opts *o)
+		       const struct call_opts *o, struct crypto_out *co)
 {
 	struct sdp_rewrite_media *rm = calloc(s->n_media ? s->n_media : 1, sizeof(*rm));
 	struct sdp_rewrite rw = {.n_media = s->n_media, .media = rm};
@@ -369,6 +398,12 @@ static char *write_sdp(struct sdp *s, struct monologue *from, struct monologue *
 		/* An offer of mux keeps a separate RTCP port as the fallback (RFC 5761). */
 		rm[i].rtcp_port = mt->rtcp_mux && !offer ? mt->port : (uint16_t)(mt->port + 1);
 		rm[i].rtcp_mux = mt->rtcp_mux;
+		rm[i].proto = mt->proto[0] ? mt->proto : NULL;
+		rm[i].set_crypto = co[i].set;
+		for (size_t k = 0; k < co[i].n; k++)
+			co[i].ptr[k] = co[i].lines[k];
+		rm[i].crypto = co[i].ptr;
+		rm[i].n_crypto = co[i].n;
 	}
 	rw.replace_origin = o->replace_origin;
 	if (o->replace_sdp_version || o->force_increment_sdp_version) {
@@ -481,7 +516,7 @@ void calls_sum(struct stream_stats *out, bool kernel)
 }
 
 /* Unhashes the call, stops its media and queues it for freeing at the next tick. */
-static void call_terminate(struct call *c, const char *why)
+static void call_unlink(struct call *c)
 {
 	struct call **pp = &htab[hash_str(c->call_id)];
 
@@ -497,16 +532,25 @@ static void call_terminate(struct call *c, const char *why)
 		c->lnext->lprev = c->lprev;
 	else
 		ltail = c->lprev;
+	n_calls--;
+}
+
+static void call_terminate(struct call *c, const char *why)
+{
+	call_unlink(c);
+	call_state_changed(c); /* unhashed: its state goes */
 	call_sum(c, &totals.ended, true);
 	for (unsigned int i = 0; i < c->n_mls; i++)
 		c->mls[i]->peer = NULL;
 	for (unsigned int i = 0; i < c->n_mls; i++)
 		ml_stop(c->mls[i], false);
 	totals.duration_sum_s += (uint64_t)(time(NULL) - c->created);
-	n_calls--;
 	c->hnext = dead;
 	dead = c;
-	log_info("[%s] call ended: %s", c->call_id, why);
+	if (detaching)
+		log_debug("[%s] call left to the next run", c->call_id);
+	else
+		log_info("[%s] call ended: %s", c->call_id, why);
 }
 
 static void call_free(struct call *c)
@@ -515,6 +559,7 @@ static void call_free(struct call *c)
 		ml_free(c->mls[i]);
 	free(c->mls);
 	free(c->call_id);
+	ssrc_table_put(c->ssrc);
 	free(c);
 }
 
@@ -548,6 +593,7 @@ static int parse_sdp(struct sdp *s, const struct call_opts *o, const char **err)
 char *call_offer(const struct call_opts *o, const char **err, const char **warning)
 {
 	struct monologue *x, *y = NULL;
+	struct crypto_out *co = NULL;
 	struct call *c;
 	bool created = false;
 	struct sdp s;
@@ -557,13 +603,17 @@ char *call_offer(const struct call_opts *o, const char **err, const char **warni
 		return NULL;
 	if (parse_sdp(&s, o, err))
 		return NULL;
+	co = calloc(s.n_media ? s.n_media : 1, sizeof(*co));
+	if (!co)
+		goto nomem;
 	c = call_lookup(o->call_id);
 	if (!c) {
-		c = call_new(o->call_id);
+		c = call_new(o->call_id, false);
 		created = true;
 	}
 	if (!c)
 		goto nomem;
+	call_state_changed(c); /* written once the request is done, whatever it changed */
 	x = ml_find(c, o->from_tag);
 	if (!x && !(x = ml_new(c, o->from_tag)))
 		goto nomem;
@@ -599,9 +649,17 @@ char *call_offer(const struct call_opts *o, const char **err, const char **warni
 			       (o->mux & (MUX_OFFER | MUX_REQUIRE));
 		my->rejected = mx->rejected;
 		snprintf(my->type, sizeof(my->type), "%s", mx->type);
-		snprintf(my->proto, sizeof(my->proto), "%s", mx->proto);
+		snprintf(my->proto, sizeof(my->proto), "%s",
+			 o->transport_protocol && !mx->rejected ? o->transport_protocol
+								: mx->proto);
 		if (mx->rejected)
 			continue;
+		if (media_crypto_offer(mx, my, sm, &o->sdes, co[i].lines, &co[i].n, err))
+			goto fail;
+		/* RTCP reports jitter in RTP clock units: the first audio codec's clock. */
+		if (!strcmp(sm->type, "audio") && sdp_media_clock_rate(sm))
+			ssrc_table_set_clock_rate(c->ssrc, sdp_media_clock_rate(sm));
+		co[i].set = true;
 		ret = media_ports(mx, pick_iface(o->direction[0], fam));
 		if (!ret)
 			ret = media_ports(my,
@@ -617,10 +675,11 @@ char *call_offer(const struct call_opts *o, const char **err, const char **warni
 	}
 	x->sdp_seen = true;
 	totals.offers++;
-	out = write_sdp(&s, x, y, true, o);
+	out = write_sdp(&s, x, y, true, o, co);
 	if (!out)
 		goto nomem;
 	sdp_free(&s);
+	free(co);
 	(void)warning;
 	return out;
 nomem:
@@ -631,15 +690,17 @@ fail:
 		totals.rejected++;
 	}
 	sdp_free(&s);
+	free(co);
 	return NULL;
 }
 
 char *call_answer(const struct call_opts *o, const char **err, const char **warning)
 {
 	struct monologue *x, *y;
+	struct crypto_out *co = NULL;
 	struct call *c;
 	struct sdp s;
-	char *out;
+	char *out = NULL;
 
 	if ((*err = check_ids(o, true)))
 		return NULL;
@@ -657,27 +718,31 @@ char *call_answer(const struct call_opts *o, const char **err, const char **warn
 		*err = "Unknown from-tag";
 		return NULL;
 	}
-	/* Every check before the first change: a refused answer changes nothing. */
+	call_state_changed(c);
+	/* Every check before the first change: a refused answer changes nothing (but for an SDES
+	 * choice the offer does not allow, found media by media). */
 	if (parse_sdp(&s, o, err))
 		return NULL;
+	co = calloc(s.n_media ? s.n_media : 1, sizeof(*co));
+	if (!co) {
+		*err = "Out of memory";
+		goto out;
+	}
 	if (s.n_media > x->n_media) {
-		sdp_free(&s);
 		*err = "Answer has more media than the offer";
-		return NULL;
+		goto out;
 	}
 	for (size_t i = 0; i < s.n_media; i++)
 		if (!x->media[i]->rejected && !x->media[i]->streams[COMP_RTP] && s.media[i].port) {
-			sdp_free(&s);
 			*err = "Answer for a media that was not offered";
-			return NULL;
+			goto out;
 		}
 	y = ml_find(c, o->to_tag);
 	if (!y || (x->peer != y && x->peer)) {
 		y = x->peer;
 		if (!y) {
-			sdp_free(&s);
 			*err = "Unknown to-tag";
-			return NULL;
+			goto out;
 		}
 		/* The first answer names the answering party; a later one from another fork
 		 * takes its place (the latest answer wins, as the final 2xx comes last). */
@@ -685,9 +750,8 @@ char *call_answer(const struct call_opts *o, const char **err, const char **warn
 			char *tag = strdup(o->to_tag);
 
 			if (!tag) {
-				sdp_free(&s);
 				*err = "Out of memory";
-				return NULL;
+				goto out;
 			}
 			if (*y->tag)
 				log_info("[%s] answer from to-tag %s replaces %s", c->call_id,
@@ -701,12 +765,11 @@ char *call_answer(const struct call_opts *o, const char **err, const char **warn
 	c->last_signal = time(NULL);
 	for (size_t i = 0; i < s.n_media; i++) {
 		struct media *mx = x->media[i], *my = media_get(y, (unsigned int)i);
-		bool changed;
+		bool changed, keep;
 
 		if (!my) {
-			sdp_free(&s);
 			*err = "Out of memory";
-			return NULL;
+			goto out;
 		}
 		changed = media_take_sdp(my, &s, &s.media[i], o);
 		my->rejected = my->rejected || mx->rejected;
@@ -714,15 +777,20 @@ char *call_answer(const struct call_opts *o, const char **err, const char **warn
 		my->rtcp_mux = my->offered_mux;
 		mx->rtcp_mux = mx->offered_mux && !(mx->mux & MUX_REJECT) &&
 			       (my->rtcp_mux || (mx->mux & (MUX_ACCEPT | MUX_REQUIRE)));
+		if (media_crypto_answer(my, mx, &s.media[i], co[i].lines, &co[i].n, &keep, err))
+			goto out;
+		co[i].set = !keep && !mx->rejected;
 		media_push_cfg(my, changed);
 		media_push_cfg(mx, false);
 	}
 	y->sdp_seen = true;
 	totals.answers++;
-	out = write_sdp(&s, y, x, false, o);
-	sdp_free(&s);
+	out = write_sdp(&s, y, x, false, o, co);
 	if (!out)
 		*err = "Out of memory";
+out:
+	sdp_free(&s);
+	free(co);
 	(void)warning;
 	return out;
 }
@@ -748,6 +816,7 @@ struct call *call_delete(const struct call_opts *o, const char **err)
 	}
 	totals.deletes++;
 	c->last_signal = time(NULL);
+	call_state_changed(c);
 	if (o->to_tag && *o->to_tag && o->from_tag && *o->from_tag) {
 		struct monologue *y = ml_find(c, o->to_tag);
 		bool others = false;
@@ -797,6 +866,7 @@ static void stream_reaped(struct stream *s)
 	/* Both sockets of a pair are closed once the RTCP one (removed last) comes back. */
 	if (s->component == COMP_RTCP)
 		ports_release(&pool, (uint16_t)(ep_port(&s->local) - 1));
+	ssrc_table_put(s->ssrc);
 	free(s);
 }
 
@@ -868,6 +938,96 @@ void calls_tick(time_t now)
 void calls_poll(void)
 {
 	workers_poll(call_stream_latched, stream_reaped);
+}
+
+void calls_detach(void)
+{
+	/* The state was saved: nothing may change it now, and the kernel entries stay. */
+	call_state_suspend();
+	for (struct call *c = lhead; c; c = c->lnext)
+		for (unsigned int i = 0; i < c->n_mls; i++)
+			for (unsigned int j = 0; j < c->mls[i]->n_media; j++)
+				c->mls[i]->media[j]->in_kernel[0] =
+					c->mls[i]->media[j]->in_kernel[1] = false;
+	detaching = true;
+	calls_shutdown();
+	detaching = false;
+}
+
+struct call *call_restore_new(const char *call_id)
+{
+	return call_lookup(call_id) ? NULL : call_new(call_id, true);
+}
+
+struct monologue *call_restore_party(struct call *c, const char *tag)
+{
+	return ml_new(c, tag);
+}
+
+struct media *call_restore_media(struct monologue *ml, unsigned int idx)
+{
+	return media_get(ml, idx);
+}
+
+void call_restore_abort(struct call *c)
+{
+	/* Before call_restore_start: no socket, no worker, no kernel entry yet. */
+	call_unlink(c);
+	for (unsigned int i = 0; i < c->n_mls; i++)
+		for (unsigned int j = 0; j < c->mls[i]->n_media; j++)
+			for (int comp = COMP_RTP; comp <= COMP_RTCP; comp++) {
+				free(c->mls[i]->media[j]->streams[comp]);
+				c->mls[i]->media[j]->streams[comp] = NULL;
+			}
+	call_free(c);
+}
+
+/* Rebinds the saved ports, adopts the kernel entries the streams had and starts the streams
+ * with what they had learned: the media flows again at once, in userspace and kernel. */
+int call_restore_start(struct call *c)
+{
+	char addr[EP_STRLEN];
+	int lost = 0;
+
+	for (unsigned int i = 0; i < c->n_mls; i++)
+		for (unsigned int j = 0; j < c->mls[i]->n_media; j++) {
+			struct media *m = c->mls[i]->media[j];
+			uint16_t port = m->port;
+			int ret = -ENOENT;
+
+			m->port = 0;
+			if (port && m->iface)
+				ret = media_alloc_ports(m, port);
+			if (!ret)
+				continue;
+			lost += port != 0;
+			if (port && !m->iface)
+				log_warn(
+					"[%s] media %u of party '%s' is lost: its interface is not "
+					"configured any more",
+					c->call_id, m->index, c->mls[i]->tag);
+			else if (port) {
+				struct endpoint ep = m->iface->local;
+
+				ep_set_port(&ep, port);
+				log_warn("[%s] media %u of party '%s' is lost: cannot bind its "
+					 "relay "
+					 "ports %s and %u again: %s",
+					 c->call_id, m->index, c->mls[i]->tag,
+					 ep_str(&ep, addr, sizeof(addr)), port + 1, strerror(-ret));
+			}
+			for (int comp = COMP_RTP; comp <= COMP_RTCP; comp++) {
+				free(m->streams[comp]);
+				m->streams[comp] = NULL;
+			}
+		}
+	for (unsigned int i = 0; i < c->n_mls; i++)
+		for (unsigned int j = 0; j < c->mls[i]->n_media; j++)
+			media_kernel_adopt(c->mls[i]->media[j]);
+	for (unsigned int i = 0; i < c->n_mls; i++)
+		for (unsigned int j = 0; j < c->mls[i]->n_media; j++)
+			media_push_cfg(c->mls[i]->media[j], false);
+	return lost;
 }
 
 void calls_shutdown(void)

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "kernel.h"
+#include "sdes.h"
 #include "sdp.h"
 #include "stream.h"
 
@@ -35,6 +36,26 @@ struct call_opts {
 	unsigned int stream_flags; /* STREAM_F_STRICT_SOURCE/ASYMMETRIC/MEDIA_HANDOVER */
 	int learn;		   /* enum learn_mode, or -1 for the default */
 	long long delete_delay;	   /* -1: the configured one */
+	const char
+		*transport_protocol; /* the m= protocol towards the recipient; NULL: as offered */
+	struct sdes_opts sdes;
+};
+
+/* A party's SRTP with SDES keys (call_crypto.c). The relay decrypts what the party sends with
+ * rx and encrypts what it sends to the party with tx; neither is set when the party speaks
+ * plain RTP or when both parties use each other's keys (passthrough). */
+struct media_crypto {
+	struct sdes_crypto offered[SDES_MAX_CRYPTO]; /* the party's usable lines of its offer */
+	unsigned int n_offered;
+	struct sdes_crypto relay[SDES_MAX_CRYPTO]; /* the relay's lines offered to the party */
+	unsigned int n_relay;
+	bool rx_set, tx_set;
+	struct sdes_crypto rx, tx;
+	uint32_t gen; /* bumped when rx or tx change */
+	/* What the streams' worker holds (identity only: the worker owns them). */
+	uint32_t ctx_gen[2];
+	bool ctx_made[2];
+	struct srtpx *ctx_rx[2], *ctx_tx[2];
 };
 
 struct media {
@@ -60,7 +81,29 @@ struct media {
 	struct kernel_fwd kfwd[2];
 	struct xr_entry_stats kbase[2]; /* counters of this stream's earlier, removed entries */
 	struct xr_entry_stats kcur[2];	/* the installed entry's counters, as last read */
+	struct media_crypto crypto;
 };
+
+/* call_crypto.c: SDES negotiation, as rtpengine does it. */
+/* The media's protocol is SRTP (RTP/SAVP, RTP/SAVPF). */
+bool media_is_srtp(const struct media *m);
+/* Offer from mx (its SDP media sm) to my, whose protocol is set: remembers mx's crypto lines
+ * and fills *lines (n in *n, at most 2 * SDES_MAX_CRYPTO, each of SDES_MAX_LINE_LEN bytes) with
+ * the a=crypto values for my: mx's lines, then the relay's own suites with fresh keys. */
+int media_crypto_offer(struct media *mx, struct media *my, const struct sdp_media *sm,
+		       const struct sdes_opts *o, char (*lines)[SDES_MAX_LINE_LEN], size_t *n,
+		       const char **err);
+/* Answer from my (sm) to mx: picks the keys of both directions and fills the a=crypto values
+ * for mx. *keep is set when my's own lines go to mx unchanged (passthrough). Changes nothing
+ * on error. */
+int media_crypto_answer(struct media *my, struct media *mx, const struct sdp_media *sm,
+			char (*lines)[SDES_MAX_LINE_LEN], size_t *n, bool *keep, const char **err);
+/* Fills sc's SRTP fields for m's stream comp: the contexts made for the current keys. */
+void media_crypto_cfg(struct media *m, int comp, struct stream_cfg *sc);
+/* The streams were released: the worker freed the contexts it held. */
+void media_crypto_forget(struct media *m);
+/* Packets arriving at m's stream comp go through an SRTP context (decrypt or encrypt). */
+bool media_needs_transform(struct media *m, int comp);
 
 /* The peer party's media at the same index, NULL when none. */
 struct media *media_peer(const struct media *m);
@@ -75,6 +118,9 @@ void media_kernel_sync(struct media *m);
 const char *media_kernel_why(struct media *m, int comp);
 /* Removes m's kernel entries, keeping their counters in kbase. */
 void media_kernel_remove(struct media *m);
+/* A restored media: takes over the kernel entries an earlier run left for its streams when
+ * they forward as its state says (same slot, counters and gen); see kernel_fwd_adopt. */
+void media_kernel_adopt(struct media *m);
 /* Adds the kernel's counters of m's stream comp (removed and current entries) to st; with
  * refresh, reads the current entry (a syscall) else uses what was read last. */
 void media_kernel_stats(struct media *m, int comp, struct stream_stats *st, bool refresh);
@@ -107,6 +153,8 @@ struct call {
 	time_t last_signal;
 	time_t delete_at; /* 0 = not scheduled */
 	bool on_hold;
+	struct ssrc_table *ssrc; /* RTCP statistics of the call's streams */
+	bool state_dirty;	 /* call_state.c: to be written (or removed) */
 };
 
 /* Global counters for `statistics`. */
@@ -122,6 +170,22 @@ struct call_totals {
 int calls_init(const struct config *cfg);
 /* Ends every call, then stops the workers and frees what they held. */
 void calls_shutdown(void);
+/* The same without ending the calls (state persistence: the state is saved): their kernel
+ * entries and state files stay for the next run, which restores them. */
+void calls_detach(void);
+
+/* Restoring a saved call (call_state.c): call_restore_new makes an empty call, linked in but
+ * not counted as new (NULL when the call-id exists); parties and media are added with
+ * call_restore_party and call_restore_media and filled in; a media that had ports keeps its
+ * port in m->port and may bring preset stream objects in m->streams (fd -1: what the streams
+ * had learned). call_restore_start then binds those ports again (a media whose port is taken
+ * is lost, logged), adopts the kernel entries and starts the streams; call_restore_abort
+ * drops a call that cannot be restored, before call_restore_start. */
+struct call *call_restore_new(const char *call_id);
+struct monologue *call_restore_party(struct call *c, const char *tag);
+struct media *call_restore_media(struct monologue *ml, unsigned int idx);
+int call_restore_start(struct call *c); /* returns how many media were lost */
+void call_restore_abort(struct call *c);
 
 /* Each returns the SDP to send on (malloc'd) or NULL with a reason in *err (and, where
  * rtpengine sends one, a warning in *warning). */

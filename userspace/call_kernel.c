@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Which streams the kernel forwards: a stream goes to the XDP fast path once its party and the
- * other party have both been learned (or need no learning), nothing transforms its packets and
- * both relay sockets sit on interfaces the program is attached to. Control thread only. */
+ * other party have both been learned (or need no learning) and both relay sockets sit on
+ * interfaces the program is attached to. A stream the worker transforms (SRTP), and RTCP (up
+ * for its statistics unless --rtcp-kernel), get an entry that guards the source and punts the
+ * rest. Control thread only. */
 #include "call.h"
 
+#include "call_state.h"
 #include "log.h"
 
+#include <errno.h>
 #include <string.h>
 
 /* The stream that packets arriving at m's stream comp leave from. */
@@ -69,11 +73,15 @@ static const char *why_not(struct media *m, int comp, struct kernel_fwd *f)
 		f->flags |= XR_F_RTP;
 		/* RTCP on a muxed socket goes where RTP goes only when the peer muxes too; else
 		 * the worker demultiplexes it. */
-		if (media_rtcp_target(p) == sink)
+		if (media_rtcp_target(p) == sink && calls_config()->rtcp_kernel)
 			f->flags |= XR_F_RTCP;
-	} else {
+	} else if (calls_config()->rtcp_kernel) {
 		f->flags |= XR_F_RTCP;
 	}
+	/* The entry still guards the source (strict-source drops stay in the kernel), and sends
+	 * the rest up with its own punt reason. */
+	if (media_needs_transform(m, comp))
+		f->flags |= XR_F_TRANSFORM;
 	return NULL;
 }
 
@@ -82,8 +90,14 @@ const char *media_kernel_why(struct media *m, int comp)
 	struct kernel_fwd f;
 	const char *why;
 
-	if (m->in_kernel[comp])
+	if (m->in_kernel[comp]) {
+		/* An entry that sends the stream's packets up still guards its source. */
+		if (m->kfwd[comp].flags & XR_F_TRANSFORM)
+			return "srtp transform";
+		if (comp == COMP_RTCP && !(m->kfwd[comp].flags & XR_F_RTCP))
+			return "rtcp statistics";
 		return NULL;
+	}
 	why = why_not(m, comp, &f);
 	return why ? why : "kernel install failed";
 }
@@ -152,6 +166,33 @@ void media_kernel_sync(struct media *m)
 	}
 }
 
+void media_kernel_adopt(struct media *m)
+{
+	char addr[EP_STRLEN];
+
+	for (int comp = COMP_RTP; comp <= COMP_RTCP; comp++) {
+		struct kernel_fwd f;
+		int ret;
+
+		if (why_not(m, comp, &f))
+			continue; /* an entry it had, if any, is removed with the unclaimed ones */
+		ret = kernel_fwd_adopt(&f);
+		if (ret) {
+			/* Installed (in place, same slot) by the sync that follows. */
+			if (ret != -EBADF)
+				log_debug("[%s] %s: no kernel entry to adopt (%s)",
+					  m->ml->call->call_id,
+					  ep_str(&f.local, addr, sizeof(addr)), strerror(-ret));
+			continue;
+		}
+		m->kfwd[comp] = f;
+		m->kfwd[comp].pt_allow = NULL;
+		m->in_kernel[comp] = true;
+		log_debug("[%s] %s: kernel entry adopted", m->ml->call->call_id,
+			  ep_str(&f.local, addr, sizeof(addr)));
+	}
+}
+
 void media_kernel_remove(struct media *m)
 {
 	remove_one(m, COMP_RTP);
@@ -180,6 +221,7 @@ void call_stream_latched(struct stream *s)
 	struct media *m = s->owner;
 	struct media *p = media_peer(m);
 
+	call_state_changed(m->ml->call);
 	media_kernel_sync(m);
 	if (p)
 		media_kernel_sync(p);

@@ -2,6 +2,8 @@
 /* A call as the ng query/delete replies show it, in rtpengine's layout. */
 #include "call_report.h"
 
+#include "ssrc.h"
+
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -65,8 +67,8 @@ static struct bnode *stream_report(struct barena *a, struct media *m, int comp,
 	add_counters(a, stats, &st);
 	bn_dict_add(a, d, "stats", stats);
 	/* xrelay's own: which path carries the stream now, and what the kernel forwarded. */
-	bn_dict_add_str(a, d, "path", m->in_kernel[comp] ? "kernel" : "userspace");
 	why = media_kernel_why(m, comp);
+	bn_dict_add_str(a, d, "path", why ? "userspace" : "kernel");
 	if (why)
 		bn_dict_add_str(a, d, "path reason", why);
 	kd = bn_dict(a);
@@ -106,7 +108,7 @@ static struct bnode *media_report(struct barena *a, struct media *m, struct stre
 
 struct bnode *call_report(struct barena *a, struct bnode *reply, const struct call *c)
 {
-	struct bnode *tags = bn_dict(a), *totals = bn_dict(a);
+	struct bnode *tags = bn_dict(a), *totals = bn_dict(a), *ssrcs;
 	struct stream_stats sums[2];
 
 	if (!tags || !totals)
@@ -140,5 +142,10 @@ struct bnode *call_report(struct barena *a, struct bnode *reply, const struct ca
 		bn_dict_add(a, totals, comp == COMP_RTP ? "RTP" : "RTCP", d);
 	}
 	bn_dict_add(a, reply, "totals", totals);
+	ssrcs = bn_dict(a);
+	if (!ssrcs)
+		return NULL;
+	ssrc_table_report(c->ssrc, a, ssrcs);
+	bn_dict_add(a, reply, "SSRC", ssrcs);
 	return reply;
 }

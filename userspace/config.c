@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include "log.h"
+#include "state.h"
+#include "xrelay/abi.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -34,6 +36,7 @@ enum {
 	O_CONFIG_SECTION,
 	O_XDP,
 	O_TABLE,
+	O_RTCP_KERNEL,
 	O_MAX_SESSIONS,
 	O_MAX_LOAD,
 	O_MAX_CPU,
@@ -41,6 +44,9 @@ enum {
 	O_LISTEN_TCP_NG,
 	O_LISTEN_HTTP,
 	O_NG_ALLOW,
+	O_STATE_DIR,
+	O_PIN_ROOT,
+	O_CLEANUP,
 };
 
 struct opt_def {
@@ -82,6 +88,14 @@ static const struct opt_def opts[] = {
 	{"xdp", O_XDP, "MODE", false,
 	 "kernel fast path: native (default; generic where native fails), generic, off"},
 	{"table", O_TABLE, "INT", false, "rtpengine's kernel table: -1 means --xdp=off"},
+	{"pin-root", O_PIN_ROOT, "DIR", false,
+	 "where the fast path's maps are pinned (default " XR_PIN_ROOT ")"},
+	{"state-dir", O_STATE_DIR, "DIR", false,
+	 "keep the calls here across restarts, or 'none' (default " STATE_DEFAULT_DIR ")"},
+	{"cleanup", O_CLEANUP, NULL, true,
+	 "detach the fast path, unpin its maps, forget the saved calls, and exit"},
+	{"rtcp-kernel", O_RTCP_KERNEL, NULL, false,
+	 "forward RTCP in the kernel too: no RTCP statistics for those calls"},
 	{"max-sessions", O_MAX_SESSIONS, "INT", false,
 	 "refuse new calls from this many on; -1: no limit (default)"},
 	{"max-load", O_MAX_LOAD, "FLOAT", false,
@@ -168,6 +182,8 @@ static void set_defaults(struct config *cfg)
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s",
 		 CONFIG_DEFAULT_CONTROL_SOCKET);
 	snprintf(cfg->config_section, sizeof(cfg->config_section), "xrelay");
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", STATE_DEFAULT_DIR);
+	snprintf(cfg->pin_root, sizeof(cfg->pin_root), "%s", XR_PIN_ROOT);
 }
 
 static int set_uint(struct loader *ld, const struct opt_def *o, const char *s, unsigned int min,
@@ -435,6 +451,8 @@ static int apply(struct loader *ld, const struct opt_def *o, char *val)
 			return 0;
 		}
 		return set_uint(ld, o, val, 0, 65535, &v);
+	case O_RTCP_KERNEL:
+		return set_flag(ld, o, val, &cfg->rtcp_kernel);
 	case 'f':
 		return set_flag(ld, o, val, &cfg->foreground);
 	case 'E':
@@ -443,6 +461,14 @@ static int apply(struct loader *ld, const struct opt_def *o, char *val)
 		return set_path(ld, o, val, cfg->pidfile, sizeof(cfg->pidfile));
 	case O_CONTROL_SOCKET:
 		return set_path(ld, o, val, cfg->control_socket, sizeof(cfg->control_socket));
+	case O_STATE_DIR:
+		return set_path(ld, o, val, cfg->state_dir, sizeof(cfg->state_dir));
+	case O_PIN_ROOT:
+		if (val[0] != '/')
+			return fail(ld, o, "'%s' is not an absolute path", val);
+		return set_path(ld, o, val, cfg->pin_root, sizeof(cfg->pin_root));
+	case O_CLEANUP:
+		return set_flag(ld, o, val, &cfg->cleanup);
 	case 'L':
 		rc = log_level_parse(val);
 		if (rc < 0)

@@ -43,6 +43,7 @@ struct config {
 	unsigned int port_quarantine; /* s before a freed port is reused; default 10 */
 	int num_threads;	      /* media workers; default: online CPUs */
 	enum xdp_mode xdp;	      /* default native, falling back to generic */
+	bool rtcp_kernel; /* the kernel forwards RTCP too (no RTCP statistics); default off */
 	int max_sessions; /* new calls refused from this many on; -1 = no limit (default) */
 	double max_load;  /* ... while the 1-minute load average is this or more; 0 = off */
 	double max_cpu;	  /* ... while CPU usage is this many percent or more; 0 = off */
@@ -52,7 +53,11 @@ struct config {
 	char pidfile[CONFIG_PATH_LEN];
 	/* relayctl's unix socket; "none" = none */
 	char control_socket[CONFIG_SOCKET_LEN];
-	char config_file[CONFIG_PATH_LEN];    /* "" or "none" = no file */
+	char config_file[CONFIG_PATH_LEN]; /* "" or "none" = no file */
+	/* Calls kept across restarts (docs/reliability.md); "none" = not kept. */
+	char state_dir[CONFIG_PATH_LEN];
+	char pin_root[CONFIG_PATH_LEN];	      /* bpffs directory of the fast path's maps */
+	bool cleanup;			      /* --cleanup: undo what runs left behind, and exit */
 	char config_section[CONFIG_NAME_LEN]; /* INI section; default "xrelay" */
 	/* ng over TCP; HTTP (ng, WebSocket ng, /ping, /metrics). Unset (default): off. */
 	struct endpoint listen_tcp_ng;

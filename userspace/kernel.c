@@ -25,7 +25,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_IFACES 64
+#define MAX_IFACES KERNEL_MAX_IFACES
+/* The name of the program's section function, as the kernel reports it: how --cleanup tells
+ * our program from another one on the same interface. */
+#define PROG_NAME "xrelay_xdp"
 
 static struct xrelay *skel;
 static char pin_root[256];
@@ -53,6 +56,11 @@ static uint32_t n_free, next_slot;
 /* xr_nhop_ttl_ns, set before kernel_open; and the last xr_fwd_entry.gen handed out. */
 static unsigned int nhop_ttl_ms = 1000;
 static uint64_t last_gen;
+/* Persistence across restarts: keep entries and attachment; the earlier run's record; while
+ * adopting, the slots entries use and the ones restored calls claimed (bitmaps). */
+static bool persist;
+static struct kernel_record prev;
+static uint8_t *slot_used, *slot_claimed;
 
 static const char *const counter_names[] = {
 #define XR_NAME(name, str) str,
@@ -174,6 +182,68 @@ static void flush_entries(void)
 		log_info("kernel: removed %u forwarding entries of an earlier run", n);
 }
 
+/* Persistence on: the entries of an earlier run stay (their streams keep forwarding while
+ * the calls are restored). Their counter slots are taken, the rest go to the free stack; gens
+ * continue above theirs. An entry whose slot is out of range or shared is removed. */
+static int adopt_scan(void)
+{
+	int fd = bpf_map__fd(skel->maps.xr_fwd);
+	struct xr_fwd_key key, next;
+	struct xr_fwd_entry e;
+	unsigned int bad = 0;
+	bool first = true;
+
+	slot_used = calloc(XR_MAX_ENTRIES / 8, 1);
+	slot_claimed = calloc(XR_MAX_ENTRIES / 8, 1);
+	if (!slot_used || !slot_claimed)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, &e))
+			continue;
+		if (e.stats_idx >= XR_MAX_ENTRIES ||
+		    (slot_used[e.stats_idx / 8] & (1u << (e.stats_idx % 8)))) {
+			/* Deleting the current key makes the walk start over: so does the
+			 * count. Only a damaged map gets here. */
+			bpf_map_delete_elem(fd, &key);
+			memset(slot_used, 0, XR_MAX_ENTRIES / 8);
+			n_entries = next_slot = 0;
+			first = true;
+			bad++;
+			continue;
+		}
+		slot_used[e.stats_idx / 8] |= (uint8_t)(1u << (e.stats_idx % 8));
+		n_entries++;
+		if (e.stats_idx + 1 > next_slot)
+			next_slot = e.stats_idx + 1;
+		if (e.gen > last_gen)
+			last_gen = e.gen;
+	}
+	/* Walked down, so that the lowest free slot is handed out first. */
+	for (uint32_t i = next_slot; i-- > 0;)
+		if (!(slot_used[i / 8] & (1u << (i % 8))))
+			free_slots[n_free++] = i;
+	if (bad)
+		log_warn("kernel: removed %u pinned entries with a bad counter slot", bad);
+	log_info("kernel: %u forwarding entries of an earlier run kept until the calls are "
+		 "restored",
+		 n_entries);
+	return 0;
+}
+
+static void claim(uint32_t slot)
+{
+	if (slot_claimed && slot < XR_MAX_ENTRIES)
+		slot_claimed[slot / 8] |= (uint8_t)(1u << (slot % 8));
+}
+
+static void unclaim(uint32_t slot)
+{
+	if (slot_claimed && slot < XR_MAX_ENTRIES)
+		slot_claimed[slot / 8] &= (uint8_t) ~(1u << (slot % 8));
+}
+
 static int sysctl_rw(const char *path, char *old, char val)
 {
 	char cur = 0;
@@ -194,16 +264,22 @@ static int sysctl_rw(const char *path, char *old, char val)
 static void lo_forwarding_on(void)
 {
 	for (int i = 0; i < 2; i++) {
-		int ret = sysctl_rw(lo_forwarding[i], &lo_forwarding_old[i], '1');
+		char found = 0;
+		int ret = sysctl_rw(lo_forwarding[i], &found, '1');
 
-		if (ret)
+		if (ret) {
 			log_warn("kernel: cannot enable %s (%s): the fast path will punt every "
 				 "packet to userspace",
 				 lo_forwarding[i], strerror(-ret));
-		else if (lo_forwarding_old[i] != '1')
+			continue;
+		}
+		if (found != '1')
 			log_info("kernel: enabled %s for bpf_fib_lookup (loopback only: nothing "
 				 "is routed between interfaces)",
 				 lo_forwarding[i]);
+		/* An earlier run (persistence on) left it on: what that run found is the value
+		 * to restore. */
+		lo_forwarding_old[i] = prev.lo_forwarding[i] ? prev.lo_forwarding[i] : found;
 	}
 }
 
@@ -220,6 +296,27 @@ void kernel_set_nhop_ttl_ms(unsigned int ms)
 	nhop_ttl_ms = ms;
 }
 
+/* The kernel gives every devmap BPF_F_RDONLY_PROG (the program cannot write it) but refuses
+ * the flag from whoever creates one. A pinned xr_dev therefore has a flag its definition lacks,
+ * and libbpf would refuse to reuse it ("parameter mismatch"), replacing every pinned map at
+ * each start: when one is pinned, the definition takes its flag. */
+static void reuse_devmap_flags(void)
+{
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+	char path[320];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_root, XR_MAP_DEV);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && (info.map_flags & BPF_F_RDONLY_PROG))
+		bpf_map__set_map_flags(skel->maps.xr_dev,
+				       bpf_map__map_flags(skel->maps.xr_dev) | BPF_F_RDONLY_PROG);
+	close(fd);
+}
+
 int kernel_open(const char *root)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
@@ -230,7 +327,7 @@ int kernel_open(const char *root)
 	if (skel)
 		return 0;
 	libbpf_set_print(libbpf_log);
-	snprintf(pin_root, sizeof(pin_root), "%s", root ? root : XR_PIN_ROOT);
+	snprintf(pin_root, sizeof(pin_root), "%s", root && *root ? root : XR_PIN_ROOT);
 	ret = ensure_bpffs(pin_root);
 	if (ret)
 		return ret;
@@ -247,6 +344,7 @@ int kernel_open(const char *root)
 		 * clock costs a third of the exact one on the hit path. */
 		skel->rodata->xr_coarse_clock = 1;
 		skel->rodata->xr_nhop_ttl_ns = (__u64)nhop_ttl_ms * 1000000;
+		reuse_devmap_flags();
 		ret = xrelay__load(skel);
 		if (!ret)
 			break;
@@ -272,7 +370,12 @@ int kernel_open(const char *root)
 	}
 	n_free = next_slot = 0;
 	n_entries = 0;
-	flush_entries();
+	if (!persist)
+		flush_entries();
+	else if (adopt_scan()) {
+		kernel_close(false);
+		return -ENOMEM;
+	}
 	lo_forwarding_on();
 	log_info("kernel: XDP program loaded, maps pinned in %s", pin_root);
 	return 0;
@@ -282,6 +385,15 @@ void kernel_close(bool unpin)
 {
 	if (!skel)
 		return;
+	if (persist && !unpin) {
+		/* The attachment holds the program, the program the maps: forwarding goes on. */
+		for (int i = 0; i < n_ifaces; i++)
+			log_info("kernel: XDP stays attached to %s for the next xrelayd (xrelayd "
+				 "--cleanup removes it)",
+				 ifaces[i].name);
+		n_ifaces = 0;
+		memset(lo_forwarding_old, 0, sizeof(lo_forwarding_old));
+	}
 	for (int i = 0; i < n_ifaces; i++) {
 		__u32 flags =
 			ifaces[i].mode == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
@@ -302,6 +414,48 @@ void kernel_close(bool unpin)
 	}
 	free(free_slots);
 	free_slots = NULL;
+	free(slot_used);
+	free(slot_claimed);
+	slot_used = slot_claimed = NULL;
+}
+
+/* The mode of the XDP program on ifindex (OFF: none); its id in *id. */
+static enum xdp_mode attached_mode(int ifindex, __u32 *id)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return XDP_MODE_OFF;
+	if (id)
+		*id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	return q.drv_prog_id ? XDP_MODE_NATIVE : q.skb_prog_id ? XDP_MODE_GENERIC : XDP_MODE_OFF;
+}
+
+/* A program is attached already (an earlier run's, left for us): a netlink attach in the same
+ * mode swaps it for ours in one step, so no packet meets the interface without a program. A
+ * change of mode would need a detach first, a gap: the mode stays, and says so. */
+static int replace(int ifindex, int fd, const char *name, enum xdp_mode *want)
+{
+	enum xdp_mode cur;
+	__u32 id = 0;
+	int ret;
+
+	cur = attached_mode(ifindex, &id);
+	if (cur != *want)
+		log_warn("kernel: %s keeps XDP in %s mode, not %s: changing it would pause "
+			 "forwarding (xrelayd --cleanup, then start, applies it)",
+			 name, xdp_mode_name(cur), xdp_mode_name(*want));
+	ret = bpf_xdp_attach(ifindex, fd,
+			     cur == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE,
+			     NULL);
+	if (ret) {
+		log_err("kernel: cannot replace the XDP program (id %u) on %s: %s", id, name,
+			strerror(-ret));
+		return ret;
+	}
+	log_info("kernel: replaced the XDP program (id %u) on %s in one step", id, name);
+	*want = cur;
+	return 0;
 }
 
 int kernel_attach(int ifindex, enum xdp_mode want, enum xdp_mode *got)
@@ -321,7 +475,11 @@ int kernel_attach(int ifindex, enum xdp_mode want, enum xdp_mode *got)
 	if (n_ifaces == MAX_IFACES || ifindex <= 0 || ifindex >= XR_MAX_IFINDEX)
 		return -ENOSPC;
 	if_indextoname((unsigned int)ifindex, name);
-	if (want == XDP_MODE_NATIVE) {
+	if (attached_mode(ifindex, NULL) != XDP_MODE_OFF) {
+		ret = replace(ifindex, fd, name, &want);
+		if (ret)
+			return ret;
+	} else if (want == XDP_MODE_NATIVE) {
 		ret = bpf_xdp_attach(ifindex, fd, XDP_FLAGS_DRV_MODE, NULL);
 		if (ret) {
 			log_warn("kernel: native XDP on %s failed (%s): trying generic mode", name,
@@ -329,7 +487,7 @@ int kernel_attach(int ifindex, enum xdp_mode want, enum xdp_mode *got)
 			want = XDP_MODE_GENERIC;
 		}
 	}
-	if (want == XDP_MODE_GENERIC)
+	if (want == XDP_MODE_GENERIC && ret)
 		ret = bpf_xdp_attach(ifindex, fd, XDP_FLAGS_SKB_MODE, NULL);
 	if (ret) {
 		log_err("kernel: cannot attach XDP to %s: %s", name, strerror(-ret));
@@ -374,6 +532,136 @@ static int ifindex_of(struct nl_cache *cache, const struct endpoint *addr)
 	return 0;
 }
 
+void kernel_set_persist(bool on)
+{
+	persist = on;
+}
+
+void kernel_record_set(const struct kernel_record *r)
+{
+	prev = *r;
+	if (prev.n_ifaces < 0 || prev.n_ifaces > KERNEL_MAX_IFACES)
+		prev.n_ifaces = 0;
+}
+
+void kernel_record_get(struct kernel_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (!skel)
+		return;
+	memcpy(r->lo_forwarding, lo_forwarding_old, sizeof(r->lo_forwarding));
+	r->n_ifaces = n_ifaces;
+	memcpy(r->ifaces, ifaces, (size_t)n_ifaces * sizeof(ifaces[0]));
+}
+
+/* True when the program with this id is an xrelay one (by its name). */
+static bool prog_is_ours(__u32 id)
+{
+	struct bpf_prog_info info = {0};
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+	bool ours;
+
+	if (fd < 0)
+		return false;
+	ours = !bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, PROG_NAME);
+	close(fd);
+	return ours;
+}
+
+/* Detaches our program from the record's interfaces; another program is left alone. */
+static int detach_ours(const struct kernel_record *r)
+{
+	int err = 0;
+
+	for (int i = 0; i < r->n_ifaces; i++) {
+		int ifindex = r->ifaces[i].ifindex;
+		char name[IF_NAMESIZE] = "?";
+		enum xdp_mode mode;
+		__u32 id = 0;
+		int ret;
+
+		if (!if_indextoname((unsigned int)ifindex, name))
+			continue; /* gone with its namespace or device */
+		mode = attached_mode(ifindex, &id);
+		if (mode == XDP_MODE_OFF)
+			continue;
+		if (!prog_is_ours(id)) {
+			log_warn("kernel: %s has an XDP program (id %u) that is not xrelay's: left",
+				 name, id);
+			continue;
+		}
+		ret = bpf_xdp_detach(
+			ifindex, mode == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE,
+			NULL);
+		if (ret) {
+			log_err("kernel: cannot detach from %s: %s", name, strerror(-ret));
+			err = err ? err : ret;
+		} else {
+			log_info("kernel: detached from %s", name);
+		}
+	}
+	return err;
+}
+
+int kernel_cleanup(const char *root, const struct kernel_record *r)
+{
+	int err = detach_ours(r);
+	char path[320];
+
+	for (int i = 0; i < 2; i++) {
+		char v = r->lo_forwarding[i];
+		int ret;
+
+		if (v != '0' && v != '1')
+			continue;
+		ret = sysctl_rw(lo_forwarding[i], NULL, v);
+		if (ret) {
+			log_err("kernel: cannot restore %s: %s", lo_forwarding[i], strerror(-ret));
+			err = err ? err : ret;
+		} else if (v == '0') {
+			log_info("kernel: restored %s to 0", lo_forwarding[i]);
+		}
+	}
+	if (!root || !*root)
+		root = XR_PIN_ROOT;
+	snprintf(path, sizeof(path), "%s/%s", root, XR_MAP_META);
+	if (!access(path, F_OK)) {
+		unpin_all(root);
+		log_info("kernel: unpinned the maps in %s", root);
+	}
+	if (rmdir(root) && errno != ENOENT && errno != ENOTEMPTY)
+		log_warn("kernel: cannot remove %s: %s", root, strerror(errno));
+	return err;
+}
+
+/* Persistence on: what the earlier run set up and this one does not use goes. */
+static void drop_leftovers(const char *root)
+{
+	struct kernel_record gone = {0};
+
+	if (!skel) {
+		/* No fast path this time: the earlier run's, still forwarding from its pinned
+		 * maps entries nobody updates any more, must go entirely. */
+		if (prev.n_ifaces || prev.lo_forwarding[0] || prev.lo_forwarding[1]) {
+			log_info("kernel: removing the fast path an earlier run left");
+			kernel_cleanup(root, &prev);
+		}
+		memset(&prev, 0, sizeof(prev));
+		return;
+	}
+	for (int i = 0; i < prev.n_ifaces; i++) {
+		bool kept = false;
+
+		for (int j = 0; j < n_ifaces; j++)
+			kept |= ifaces[j].ifindex == prev.ifaces[i].ifindex;
+		if (!kept)
+			gone.ifaces[gone.n_ifaces++] = prev.ifaces[i];
+	}
+	if (gone.n_ifaces)
+		detach_ours(&gone);
+}
+
 void kernel_start(const struct config *cfg)
 {
 	struct nl_sock *sk;
@@ -384,7 +672,8 @@ void kernel_start(const struct config *cfg)
 
 	if (cfg->xdp == XDP_MODE_OFF) {
 		log_info("kernel: XDP off: every stream is relayed in userspace");
-		return;
+		sk = NULL;
+		goto out;
 	}
 	sk = nl_socket_alloc();
 	if (!sk || nl_connect(sk, NETLINK_ROUTE) || rtnl_addr_alloc_cache(sk, &cache)) {
@@ -407,7 +696,7 @@ void kernel_start(const struct config *cfg)
 		}
 		any = true;
 	}
-	if (!any || kernel_open(NULL)) {
+	if (!any || kernel_open(cfg->pin_root)) {
 		if (any)
 			log_err("kernel: XDP unavailable: every stream is relayed in userspace");
 		goto out;
@@ -425,6 +714,8 @@ out:
 		nl_cache_free(cache);
 	if (sk)
 		nl_socket_free(sk);
+	if (persist)
+		drop_leftovers(cfg->pin_root);
 }
 
 enum xdp_mode kernel_mode_for(const struct endpoint *addr)
@@ -523,10 +814,26 @@ out:
 	return ret;
 }
 
+/* The entry as kernel_fwd_install would write it for f (gen and slot aside). */
+static void entry_from(struct xr_fwd_entry *e, const struct kernel_fwd *f)
+{
+	memset(e, 0, sizeof(*e));
+	addr_from(e->src_addr, &e->src_port, &f->peer);
+	addr_from(e->new_saddr, &e->new_sport, &f->new_src);
+	addr_from(e->new_daddr, &e->new_dport, &f->new_dst);
+	e->family = ep_family(&f->local) == AF_INET6 ? XR_AF_INET6 : XR_AF_INET;
+	e->flags = f->flags;
+	if (f->pt_allow)
+		memcpy(e->pt_allow, f->pt_allow, sizeof(e->pt_allow));
+	else
+		memset(e->pt_allow, 0xff, sizeof(e->pt_allow));
+}
+
 int kernel_fwd_install(const struct kernel_fwd *f)
 {
 	struct xr_fwd_entry e = {0}, old;
 	struct xr_fwd_key k;
+	uint32_t slot;
 	int fd, ret;
 	bool update;
 
@@ -541,34 +848,35 @@ int kernel_fwd_install(const struct kernel_fwd *f)
 	update = !bpf_map_lookup_elem(fd, &k, &old);
 	if (update) {
 		e.stats_idx = old.stats_idx;
+		claim(e.stats_idx);
 	} else {
 		struct xr_entry_stats *zero = calloc((size_t)n_cpus, sizeof(*zero));
 
 		if (!zero)
 			return -ENOMEM;
 		ret = slot_alloc(&e.stats_idx);
-		if (!ret)
+		if (!ret) {
 			ret = bpf_map_update_elem(bpf_map__fd(skel->maps.xr_stats), &e.stats_idx,
 						  zero, BPF_ANY);
+			if (ret)
+				slot_free(e.stats_idx);
+		}
 		free(zero);
 		if (ret)
 			return ret;
+		claim(e.stats_idx);
 	}
-	addr_from(e.src_addr, &e.src_port, &f->peer);
-	addr_from(e.new_saddr, &e.new_sport, &f->new_src);
-	addr_from(e.new_daddr, &e.new_dport, &f->new_dst);
-	e.family = k.family;
-	e.flags = f->flags;
+	slot = e.stats_idx;
+	entry_from(&e, f);
+	e.stats_idx = slot;
 	/* The destination may have changed: the next hops cached for the old version must go. */
 	e.gen = next_gen();
-	if (f->pt_allow)
-		memcpy(e.pt_allow, f->pt_allow, sizeof(e.pt_allow));
-	else
-		memset(e.pt_allow, 0xff, sizeof(e.pt_allow));
 	ret = bpf_map_update_elem(fd, &k, &e, BPF_ANY);
 	if (ret) {
-		if (!update)
+		if (!update) {
+			unclaim(e.stats_idx);
 			slot_free(e.stats_idx);
+		}
 		return ret == -E2BIG ? -ENOSPC : ret;
 	}
 	if (!update)
@@ -594,9 +902,75 @@ int kernel_fwd_remove(const struct endpoint *local, struct xr_entry_stats *last)
 	/* Packets in flight on another CPU may still count into the slot: read it after. */
 	if (last)
 		read_slot(e.stats_idx, last);
+	unclaim(e.stats_idx);
 	slot_free(e.stats_idx);
 	n_entries--;
 	return 0;
+}
+
+int kernel_fwd_adopt(const struct kernel_fwd *f)
+{
+	struct xr_fwd_entry have, want;
+	struct xr_fwd_key k;
+
+	if (!skel)
+		return -EBADF;
+	key_from(&k, &f->local);
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.xr_fwd), &k, &have))
+		return -ENOENT;
+	entry_from(&want, f);
+	want.stats_idx = have.stats_idx;
+	want.gen = have.gen;
+	if (memcmp(&have, &want, sizeof(have)))
+		return -ESTALE;
+	claim(have.stats_idx);
+	return 0;
+}
+
+int kernel_adopt_end(void)
+{
+	struct xr_fwd_key *keys = NULL, k, next;
+	struct xr_fwd_entry e;
+	size_t n = 0, cap = 0;
+	bool first = true;
+	int fd, removed = 0;
+
+	if (!skel || !slot_claimed)
+		return 0;
+	fd = bpf_map__fd(skel->maps.xr_fwd);
+	/* Collected first: deleting during the walk would restart it. */
+	while (!bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
+		first = false;
+		k = next;
+		if (bpf_map_lookup_elem(fd, &k, &e) || e.stats_idx >= XR_MAX_ENTRIES ||
+		    (slot_claimed[e.stats_idx / 8] & (1u << (e.stats_idx % 8))))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			struct xr_fwd_key *nk = realloc(keys, ncap * sizeof(*nk));
+
+			if (!nk)
+				break;
+			keys = nk;
+			cap = ncap;
+		}
+		keys[n++] = k;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(fd, &keys[i], &e) || bpf_map_delete_elem(fd, &keys[i]))
+			continue;
+		slot_free(e.stats_idx);
+		n_entries--;
+		removed++;
+	}
+	free(keys);
+	free(slot_used);
+	free(slot_claimed);
+	slot_used = slot_claimed = NULL;
+	if (removed)
+		log_info("kernel: removed %d forwarding entries no restored call owns", removed);
+	log_info("kernel: %u forwarding entries after the restore", n_entries);
+	return removed;
 }
 
 int kernel_fwd_stats(const struct endpoint *local, struct xr_entry_stats *sum)

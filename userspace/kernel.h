@@ -22,7 +22,9 @@ int kernel_open(const char *pin_root);
  * the cache off. Takes effect at the next kernel_open; default 1000 ms. */
 void kernel_set_nhop_ttl_ms(unsigned int ms);
 /* Detaches from every interface, closes the program; the pinned maps stay (forwarding
- * survives a restart) unless unpin is set. */
+ * survives a restart) unless unpin is set. With persistence on (kernel_set_persist) and unpin
+ * unset, the program stays attached and loopback forwarding on: forwarding goes on while no
+ * xrelayd runs, and the next one adopts it. */
 void kernel_close(bool unpin);
 bool kernel_is_open(void);
 /* The program's fd, for bpf_prog_test_run in the tests. */
@@ -65,6 +67,38 @@ int kernel_fwd_remove(const struct endpoint *local, struct xr_entry_stats *last)
 /* The entry's counters summed over the CPUs (last_ns, last_ssrc, last_seq: the latest). */
 int kernel_fwd_stats(const struct endpoint *local, struct xr_entry_stats *sum);
 unsigned int kernel_fwd_count(void);
+
+/* Across restarts (state persistence). With persistence on, kernel_open keeps the entries it
+ * finds in the pinned maps instead of flushing them, and kernel_attach replaces the program an
+ * earlier run left attached in one step (a netlink attachment, which outlives the process,
+ * SIGKILL included). Restored calls claim their entries with kernel_fwd_adopt; entries
+ * installed meanwhile count as claimed; kernel_adopt_end removes the rest. Set before
+ * kernel_open. */
+void kernel_set_persist(bool on);
+/* Claims the entry for f->local when it forwards exactly as f says (key, source, rewrite,
+ * flags, payload types): it keeps its counters slot, generation and cached next hops.
+ * 0, -ENOENT (none), -ESTALE (it differs: install f instead) or -EBADF (no program). */
+int kernel_fwd_adopt(const struct kernel_fwd *f);
+/* Removes every entry nothing claimed; returns how many. */
+int kernel_adopt_end(void);
+
+/* What a run leaves behind that the next run, or `xrelayd --cleanup`, must know: where the
+ * program is attached and the loopback forwarding values found before xrelayd changed them
+ * ('0'/'1'; 0 = unknown). Kept in the state directory. */
+#define KERNEL_MAX_IFACES 64
+struct kernel_record {
+	char lo_forwarding[2];
+	int n_ifaces;
+	struct kernel_iface ifaces[KERNEL_MAX_IFACES];
+};
+/* The earlier run's record, before kernel_start: its loopback values are kept as the ones to
+ * restore, and interfaces it attached that this run does not are detached. */
+void kernel_record_set(const struct kernel_record *r);
+void kernel_record_get(struct kernel_record *r);
+/* Undoes what the record and the pins say: detaches the program (only an xrelay one) from the
+ * record's interfaces, restores loopback forwarding, unpins the maps under pin_root (NULL:
+ * XR_PIN_ROOT). Returns 0 or the first -errno; says what it did. */
+int kernel_cleanup(const char *pin_root, const struct kernel_record *r);
 
 /* The global counters summed over the CPUs, indexed by enum xr_counter. */
 int kernel_counters(uint64_t out[XR_C_MAX]);

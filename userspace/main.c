@@ -2,6 +2,7 @@
 /* xrelayd: the media relay daemon. The control thread runs the ng server, the call table and
  * the timers in one epoll loop; media workers relay the packets. */
 #include "call.h"
+#include "call_state.h"
 #include "config.h"
 #include "ctl_fd.h"
 #include "http.h"
@@ -13,6 +14,7 @@
 #include "ng_conn.h"
 #include "ng_server.h"
 #include "ng_tcp.h"
+#include "state.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -94,6 +96,48 @@ static int open_streams(const struct config *cfg)
 	return 0;
 }
 
+/* With persistence the saved calls come back first, so their userspace streams resume before
+ * the program's load (the slow part: the verifier); the program the earlier run left attached
+ * forwards meanwhile. Then the kernel side is adopted and entries no call claims go. */
+static void start_kernel_and_calls(const struct config *cfg)
+{
+	struct kernel_record rec;
+
+	if (state_enabled()) {
+		kernel_set_persist(true);
+		kernel_record_load(&rec);
+		kernel_record_set(&rec);
+		call_state_restore();
+	}
+	kernel_start(cfg);
+	if (!state_enabled())
+		return;
+	call_state_adopt_kernel();
+	kernel_adopt_end();
+	kernel_record_save();
+	log_info("state: kept in %s", state_dir());
+}
+
+/* xrelayd --cleanup: removes what runs with persistence leave for the next one (the attached
+ * program, loopback forwarding, the pinned maps, the saved calls). */
+static int cleanup(const struct config *cfg)
+{
+	struct kernel_record rec;
+	int holder, ret, n;
+
+	ret = state_open(cfg->state_dir, false, &holder);
+	if (ret)
+		return ret; /* logged; -EBUSY: an xrelayd runs on it */
+	kernel_record_load(&rec);
+	ret = kernel_cleanup(cfg->pin_root, &rec);
+	n = state_clear();
+	if (n > 0)
+		log_info("cleanup: %d saved file%s removed from %s", n, n == 1 ? "" : "s",
+			 state_dir());
+	state_close();
+	return ret;
+}
+
 static int run(const struct config *cfg)
 {
 	struct itimerspec tick = {.it_interval = {1, 0}, .it_value = {1, 0}};
@@ -109,13 +153,19 @@ static int run(const struct config *cfg)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	ret = workers_start(cfg->num_threads);
+	/* First: a second xrelayd on the same state directory stops here. */
+	ret = state_open(cfg->state_dir, true, NULL);
 	if (ret)
 		return ret;
+	ret = workers_start(cfg->num_threads);
+	if (ret) {
+		state_close();
+		return ret;
+	}
 	ret = calls_init(cfg);
 	if (ret) {
-		log_err("port range %u-%u: %s", cfg->port_min, cfg->port_max, strerror(-ret));
 		workers_stop(NULL);
+		state_close();
 		return ret;
 	}
 	ng = ng_server_open(&cfg->listen_ng);
@@ -126,7 +176,7 @@ static int run(const struct config *cfg)
 		goto out;
 	}
 	ctl = open_control(cfg);
-	kernel_start(cfg);
+	start_kernel_and_calls(cfg);
 	evfd = workers_event_fd();
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -193,12 +243,20 @@ static int run(const struct config *cfg)
 				ctl_fd_dispatch(fd, evs[i].events);
 			}
 		}
+		/* Whatever these events changed, written as one batch. */
+		call_state_flush();
 	}
 out:
 	ng_tcp_close();
 	http_close();
 	ng_cache_flush();
-	calls_shutdown();
+	if (state_enabled()) {
+		/* The next run carries the calls on: nothing ends, the fast path stays. */
+		call_state_save_all();
+		calls_detach();
+	} else {
+		calls_shutdown();
+	}
 	kernel_close(false);
 	if (ctl >= 0)
 		ng_server_close_unix(ctl, cfg->control_socket);
@@ -210,6 +268,7 @@ out:
 		close(tfd);
 	if (sfd >= 0)
 		close(sfd);
+	state_close();
 	return ret;
 }
 
@@ -226,7 +285,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xrelayd: %s\n", err);
 		return 2;
 	}
-	log_init(cfg.log_level, cfg.log_stderr || cfg.foreground);
+	log_init(cfg.log_level, cfg.log_stderr || cfg.foreground || cfg.cleanup);
+	if (cfg.cleanup)
+		return cleanup(&cfg) ? 1 : 0;
 	if (!cfg.foreground && daemon(0, 0)) {
 		fprintf(stderr, "xrelayd: cannot daemonize: %s\n", strerror(errno));
 		return 1;

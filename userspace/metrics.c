@@ -78,6 +78,10 @@ char *metrics_render(size_t *len)
 	    "Bytes received on relay ports, userspace and kernel.", sum.bytes);
 	one(f, "relayed_errors_total", "counter", "Packets dropped or not sent in userspace.",
 	    sum.errors);
+	one(f, "srtp_auth_failures_total", "counter",
+	    "SRTP/SRTCP packets dropped: authentication failed.", sum.srtp_auth_failures);
+	one(f, "srtp_replays_total", "counter", "SRTP/SRTCP packets dropped: replayed.",
+	    sum.srtp_replays);
 	gauge_f(f, "packet_rate", "Packets per second over the last second.", t->packet_rate);
 	gauge_f(f, "byte_rate", "Userspace bytes per second over the last second.", t->byte_rate);
 	gauge_f(f, "error_rate", "Errors per second over the last second.", t->error_rate);

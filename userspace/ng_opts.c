@@ -9,10 +9,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static bool word_eq(const char *a, size_t alen, const char *b)
 {
 	return bn_key_eq(a, alen, b, strlen(b));
+}
+
+static void apply_sdes(struct call_opts *o, const char *w, size_t len)
+{
+	if (sdes_opt(&o->sdes, w, len))
+		log_debug("ng: ignoring SDES option '%.*s'", (int)len, w);
+}
+
+/* The transport protocols the relay converts between (rtpengine's names). */
+static const char *transport_name(const char *w, size_t len)
+{
+	static const char *const names[] = {"RTP/AVP", "RTP/SAVP", "RTP/AVPF", "RTP/SAVPF"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (len == strlen(names[i]) && !strncasecmp(w, names[i], len))
+			return names[i];
+	return NULL;
 }
 
 /* One flag word from the "flags" list or from rtpp_flags. */
@@ -45,6 +63,10 @@ static void apply_flag(struct call_opts *o, const char *w, size_t len)
 		o->force_increment_sdp_version = true;
 	else if (word_eq(w, len, "replace-session-connection"))
 		; /* every c= line is the relay's anyway */
+	else if (len > 5 && word_eq(w, 5, "SDES-"))
+		apply_sdes(o, w + 5, len - 5);
+	else if (transport_name(w, len))
+		o->transport_protocol = transport_name(w, len);
 	else
 		log_debug("ng: ignoring flag '%.*s'", (int)len, w);
 }
@@ -195,6 +217,13 @@ static int parse_rtpp_flags(struct barena *a, const char *s, struct call_opts *o
 			apply_mux(o, val, strlen(val));
 		} else if (bn_key_eq(key, strlen(key), "replace", 7)) {
 			apply_replace(o, val, strlen(val));
+		} else if (bn_key_eq(key, strlen(key), "SDES", 4)) {
+			apply_sdes(o, val, strlen(val));
+		} else if (bn_key_eq(key, strlen(key), "transport-protocol", 18)) {
+			if (!(o->transport_protocol = transport_name(val, strlen(val)))) {
+				*err = "Invalid transport-protocol";
+				return -EINVAL;
+			}
 		} else {
 			log_debug("ng: ignoring rtpp_flags key '%s'", key);
 		}
@@ -267,8 +296,16 @@ int ng_opts_parse(struct barena *a, const struct bnode *req, struct call_opts *o
 		return -EINVAL;
 	if (each_word(req, "flags", o, apply_flag, err) ||
 	    each_word(req, "replace", o, apply_replace, err) ||
-	    each_word(req, "rtcp-mux", o, apply_mux, err))
+	    each_word(req, "rtcp-mux", o, apply_mux, err) ||
+	    each_word(req, "SDES", o, apply_sdes, err))
 		return -EINVAL;
+	s = NULL;
+	if (get_str(req, "transport-protocol", &s, err))
+		return -EINVAL;
+	if (s && !(o->transport_protocol = transport_name(s, strlen(s)))) {
+		*err = "Invalid transport-protocol (RTP/AVP, RTP/SAVP, RTP/AVPF, RTP/SAVPF)";
+		return -EINVAL;
+	}
 	if ((v = bn_dict_get(req, "direction"))) {
 		if (v->type != BN_LIST) {
 			*err = "Invalid value type for key 'direction'";

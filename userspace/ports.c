@@ -106,6 +106,33 @@ int ports_alloc(struct port_pool *p, const struct endpoint *local, int fds[2], u
 	return -ENOSPC;
 }
 
+int ports_alloc_at(struct port_pool *p, const struct endpoint *local, uint16_t port, int fds[2])
+{
+	unsigned int idx;
+	int rtp, rtcp;
+
+	if (port < p->min || port + 1 > p->max || (port - p->min) % 2)
+		return -ERANGE;
+	idx = (unsigned int)(port - p->min) / 2;
+	if (idx >= p->n_pairs)
+		return -ERANGE;
+	if (p->in_use[idx])
+		return -EBUSY;
+	rtp = bind_one(local, port);
+	if (rtp < 0)
+		return rtp;
+	rtcp = bind_one(local, (uint16_t)(port + 1));
+	if (rtcp < 0) {
+		close(rtp);
+		return rtcp;
+	}
+	fds[0] = rtp;
+	fds[1] = rtcp;
+	p->in_use[idx] = 1;
+	p->used++;
+	return 0;
+}
+
 void ports_release(struct port_pool *p, uint16_t port)
 {
 	unsigned int idx;

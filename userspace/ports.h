@@ -23,6 +23,10 @@ void ports_free(struct port_pool *p);
  * local's address: fds[0] on the even RTP port (returned in *port), fds[1] on port + 1.
  * -ENOSPC when the range is exhausted ("Ran out of ports"), other -errno (the bind's) otherwise. */
 int ports_alloc(struct port_pool *p, const struct endpoint *local, int fds[2], uint16_t *port);
+/* The pair at port exactly (a restored call's): binds it as ports_alloc does, quarantine or
+ * not. -ERANGE (not an even port of the range), -EBUSY (the pool has it out) or the bind's
+ * -errno (-EADDRINUSE: another socket on this host took it meanwhile). */
+int ports_alloc_at(struct port_pool *p, const struct endpoint *local, uint16_t port, int fds[2]);
 /* Returns the pair starting at port to the pool (its sockets are closed by the caller). */
 void ports_release(struct port_pool *p, uint16_t port);
 

@@ -364,6 +364,11 @@ static enum sdp_dir dir_attr(const struct sdp_line *l)
 	return SDP_DIR_NONE;
 }
 
+static bool is_crypto_attr(const struct sdp_line *l)
+{
+	return l->type == 'a' && !strncmp(l->text, "crypto:", 7);
+}
+
 static bool is_dir_attr(const struct sdp_line *l)
 {
 	return dir_attr(l) != SDP_DIR_NONE;
@@ -756,6 +761,32 @@ enum sdp_dir sdp_media_dir(const struct sdp *s, const struct sdp_media *m)
 	return SDP_SENDRECV;
 }
 
+unsigned int sdp_media_clock_rate(const struct sdp_media *m)
+{
+	unsigned long pt, rate;
+	char *end;
+
+	if (!m->fmts)
+		return 0;
+	pt = strtoul(m->fmts, &end, 10);
+	if (end == m->fmts || pt > 127)
+		return 0;
+	for (size_t i = 0; i < m->n_lines; i++) {
+		const char *t = m->lines[i].text, *slash;
+		unsigned long lpt;
+
+		if (m->lines[i].type != 'a' || strncmp(t, "rtpmap:", 7))
+			continue;
+		lpt = strtoul(t + 7, &end, 10);
+		if (end == t + 7 || lpt != pt || !(slash = strchr(end, '/')))
+			continue;
+		rate = strtoul(slash + 1, &end, 10);
+		if (end != slash + 1 && rate > 0 && rate <= 1000000)
+			return (unsigned int)rate;
+	}
+	return strcmp(m->type, "video") ? 8000 : 90000;
+}
+
 const char *sdp_dir_name(enum sdp_dir d)
 {
 	switch (d) {
@@ -866,6 +897,25 @@ static int media_rtcp_rewrite(struct sdp_media *m, const struct sdp_rewrite_medi
 	return 0;
 }
 
+static int media_crypto_rewrite(struct sdp_media *m, const struct sdp_rewrite_media *r)
+{
+	long at = find_line(m->lines, m->n_lines, 0, is_crypto_attr);
+	size_t idx = at < 0 ? m->n_lines : (size_t)at;
+
+	lines_remove_all(m->lines, &m->n_lines, idx, is_crypto_attr);
+	for (size_t k = 0; k < r->n_crypto; k++) {
+		char *text = NULL;
+		int ret;
+
+		if (asprintf(&text, "crypto:%s", r->crypto[k]) < 0)
+			return -ENOMEM;
+		ret = line_insert(&m->lines, &m->n_lines, idx + k, 'a', text);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int media_rewrite(const struct sdp *s, struct sdp_media *m,
 			 const struct sdp_rewrite_media *r)
 {
@@ -873,12 +923,16 @@ static int media_rewrite(const struct sdp *s, struct sdp_media *m,
 	int ret;
 
 	m->port = r->rejected ? 0 : r->rtp_port;
+	if (r->proto && !r->rejected)
+		snprintf(m->proto, sizeof(m->proto), "%s", r->proto);
 	ret = mline_update(m);
 	if (ret || r->rejected)
 		return ret;
 	ret = media_conn_rewrite(s, m, r);
 	if (!ret)
 		ret = media_rtcp_rewrite(m, r);
+	if (!ret && r->set_crypto)
+		ret = media_crypto_rewrite(m, r);
 	if (ret || r->dir == SDP_DIR_NONE)
 		return ret;
 	i = line_set_unique(&m->lines, &m->n_lines, is_dir_attr, 'a', strdup(sdp_dir_name(r->dir)),
@@ -919,6 +973,8 @@ static size_t lines_after(const struct sdp *s, const struct sdp_rewrite *rw)
 		n += find_line(m->lines, m->n_lines, 0, is_rtcp_attr) < 0;
 		n += r->rtcp_mux && find_line(m->lines, m->n_lines, 0, is_mux_attr) < 0;
 		n += r->dir != SDP_DIR_NONE && find_line(m->lines, m->n_lines, 0, is_dir_attr) < 0;
+		if (r->set_crypto)
+			n += r->n_crypto;
 	}
 	return n;
 }
@@ -978,10 +1034,17 @@ int sdp_rewrite(struct sdp *s, const struct sdp_rewrite *rw)
 	 * limit). */
 	if (lines_after(s, rw) > SDP_MAX_LINES)
 		return -E2BIG;
-	for (size_t k = 0; k < s->n_media; k++)
-		if (mline_len(&s->media[k], rw->media[k].rejected ? 0 : rw->media[k].rtp_port) >
-		    SDP_MAX_LINE_LEN)
+	for (size_t k = 0; k < s->n_media; k++) {
+		const struct sdp_rewrite_media *r = &rw->media[k];
+
+		if (r->proto && strlen(r->proto) >= sizeof(s->media[k].proto))
+			return -EINVAL;
+		if (mline_len(&s->media[k], r->rejected ? 0 : r->rtp_port) > SDP_MAX_LINE_LEN)
 			return -E2BIG;
+		for (size_t c = 0; r->set_crypto && c < r->n_crypto; c++)
+			if (2 + strlen("crypto:") + strlen(r->crypto[c]) > SDP_MAX_LINE_LEN)
+				return -E2BIG;
+	}
 	/* Media first: a kept hold address is judged against the session c= as received. */
 	for (size_t k = 0; k < s->n_media; k++) {
 		ret = media_rewrite(s, &s->media[k], &rw->media[k]);

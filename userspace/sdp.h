@@ -75,6 +75,9 @@ enum sdp_dir sdp_media_dir(const struct sdp *s, const struct sdp_media *m);
 /* The address that applies to media m: its own c=, else the session c=; NULL when neither. */
 const struct sdp_conn *sdp_media_conn(const struct sdp *s, const struct sdp_media *m);
 const char *sdp_dir_name(enum sdp_dir d);
+/* The RTP clock rate of m's first payload type: its a=rtpmap rate, else 8000 (the static
+ * audio types), else 90000 for video; 0 when m has no payload type. */
+unsigned int sdp_media_clock_rate(const struct sdp_media *m);
 
 /* How the relay wants one m= section written. */
 struct sdp_rewrite_media {
@@ -85,6 +88,12 @@ struct sdp_rewrite_media {
 	uint16_t rtcp_port;   /* a=rtcp: port (muxed: rtp_port, or 0 meaning rtp_port) */
 	bool rtcp_mux;	      /* write a=rtcp-mux (else remove any) */
 	enum sdp_dir dir;     /* write this direction attribute; NONE = leave as is */
+	const char *proto;    /* the m= transport protocol; NULL = leave as is */
+	/* With set_crypto, every a=crypto line is replaced by these attribute values (the text
+	 * after "crypto:"), where the first one was (else at the end of the media). */
+	bool set_crypto;
+	const char *const *crypto;
+	size_t n_crypto;
 };
 
 struct sdp_rewrite {

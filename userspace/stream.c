@@ -2,6 +2,8 @@
 /* Stream endpoint learning and the seqlock that publishes what a worker learned. */
 #include "stream.h"
 
+#include "srtp.h"
+
 #include <string.h>
 
 static void publish_learned(struct stream *s)
@@ -69,9 +71,20 @@ static void forget(struct stream *s)
 
 void stream_set_cfg(struct stream *s, const struct stream_cfg *cfg)
 {
+	if (s->cfg.srtp_rx != cfg->srtp_rx)
+		srtpx_free(s->cfg.srtp_rx);
+	if (s->cfg.srtp_tx != cfg->srtp_tx)
+		srtpx_free(s->cfg.srtp_tx);
 	s->cfg = *cfg;
 	if (s->cfg.relearn)
 		forget(s);
+}
+
+void stream_close_crypto(struct stream *s)
+{
+	srtpx_free(s->cfg.srtp_rx);
+	srtpx_free(s->cfg.srtp_tx);
+	s->cfg.srtp_rx = s->cfg.srtp_tx = NULL;
 }
 
 /* Media-handover: counts src's packets in a row; true when src may take the stream over now. */
@@ -130,4 +143,25 @@ bool stream_accept_source(struct stream *s, const struct endpoint *src, time_t n
 	/* Anyone else: relayed while learning, as rtpengine does; after that dropped, so a
 	 * stranger spraying the port range gets nothing into the call (rtpengine relays). */
 	return !strict && (in_window || from_sdp);
+}
+
+void stream_preset(struct stream *s, const struct endpoint *learned, uint32_t gen,
+		   const struct stream_stats *st)
+{
+	struct timespec now;
+
+	s->fd = -1;
+	s->pub_gen = gen;
+	if (ep_is_set(learned)) {
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+		s->learned = *learned;
+		s->latched = true;
+		s->pub_learned = *learned;
+		/* The learning window closed long ago: a stranger now gets nothing. */
+		s->first_seen = now.tv_sec > LEARN_WINDOW ? now.tv_sec - LEARN_WINDOW : 1;
+	}
+#define X(f, n) atomic_store_explicit(&s->f, st->f, memory_order_relaxed);
+	XR_STREAM_COUNTERS(X)
+#undef X
+	atomic_store_explicit(&s->last_packet, st->last_packet, memory_order_relaxed);
 }

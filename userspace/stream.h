@@ -32,6 +32,13 @@ enum learn_mode { LEARN_HEURISTIC, LEARN_IMMEDIATE, LEARN_DELAYED, LEARN_OFF };
 enum stream_component { COMP_RTP = 0, COMP_RTCP = 1 };
 
 struct stream;
+struct srtpx;
+struct ssrc_table;
+
+/* stream_cfg.srtp_need: the contexts this stream's packets must go through. A needed context
+ * that is missing (it could not be made) drops the packets rather than relay them unchanged. */
+#define STREAM_SRTP_RX (1u << 0) /* decrypt what arrives here */
+#define STREAM_SRTP_TX (1u << 1) /* encrypt what is sent from here */
 
 /* What the control thread decides; the worker keeps its own copy (messages, no sharing). */
 struct stream_cfg {
@@ -42,10 +49,18 @@ struct stream_cfg {
 	uint32_t gen;		  /* bumped with each relearn: tells old latches from new */
 	struct stream *sink;	  /* where RTP received here goes out; NULL: dropped */
 	struct stream *sink_rtcp; /* where RTCP received here goes: every socket demultiplexes */
+	/* SRTP contexts (srtp.h): made by the control thread, owned by the worker from the
+	 * message on; the worker frees the ones a new cfg replaces (a cfg naming the same
+	 * context again keeps it, and its rollover and replay state). */
+	unsigned int srtp_need;
+	struct srtpx *srtp_rx; /* decrypts what the peer sends here */
+	struct srtpx *srtp_tx; /* encrypts what is sent from here to the peer */
 };
 
 struct stream_stats {
-	uint64_t packets, bytes, errors;
+#define X(f, n) uint64_t f;
+	XR_STREAM_COUNTERS(X)
+#undef X
 	int64_t last_packet; /* unix seconds, 0 = never */
 };
 
@@ -55,8 +70,9 @@ struct stream {
 	struct endpoint local;
 	enum stream_component component;
 	struct worker *worker;
-	void *owner;   /* the media (control thread's model) */
-	bool removing; /* control thread only: REMOVE posted, events about it are stale */
+	void *owner;		 /* the media (control thread's model) */
+	struct ssrc_table *ssrc; /* the call's RTCP statistics (a reference of its own) */
+	bool removing;		 /* control thread only: REMOVE posted, events about it are stale */
 
 	/* Worker-owned. */
 	struct stream_cfg cfg;
@@ -83,8 +99,15 @@ struct stream {
 void stream_snapshot(struct stream *s, struct endpoint *learned, struct stream_stats *st);
 /* The learned address (unset when none) and the cfg generation it was learned under. */
 uint32_t stream_learned(struct stream *s, struct endpoint *learned);
-/* Worker: takes a new cfg; a relearn forgets the learned address at once. */
+/* Worker: takes a new cfg; a relearn forgets the learned address at once. Frees the SRTP
+ * contexts the new cfg does not name again. */
 void stream_set_cfg(struct stream *s, const struct stream_cfg *cfg);
+/* Worker: frees the stream's SRTP contexts (it is being removed). */
+void stream_close_crypto(struct stream *s);
+/* A restored stream (call_state.c) before its worker sees it: fd -1, what it had learned
+ * (latched, the learning window closed) under generation gen, and its counters. */
+void stream_preset(struct stream *s, const struct endpoint *learned, uint32_t gen,
+		   const struct stream_stats *st);
 /* Where packets for this stream's peer go: the learned address, else the SDP one. */
 const struct endpoint *stream_dest(const struct stream *s);
 /* Decides whether a packet from src is accepted, learning as cfg says. Worker only. */

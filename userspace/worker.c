@@ -6,6 +6,9 @@
 #include "worker.h"
 
 #include "log.h"
+#include "rtcp.h"
+#include "srtp.h"
+#include "ssrc.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -75,6 +78,14 @@ static time_t real_now(void)
 
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
 	return ts.tv_sec;
+}
+
+static int64_t real_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static int post(struct worker *w, const struct msg *m)
@@ -236,6 +247,7 @@ static void handle_msgs(struct worker *w)
 			stream_set_cfg(s, &q[i].cfg);
 			break;
 		case MSG_REMOVE:
+			stream_close_crypto(s);
 			epoll_ctl(w->epfd, EPOLL_CTL_DEL, s->fd, NULL);
 			close(s->fd);
 			s->fd = -1;
@@ -249,6 +261,48 @@ static void handle_msgs(struct worker *w)
 static void count_error(struct stream *s)
 {
 	atomic_fetch_add_explicit(&s->errors, 1, memory_order_relaxed);
+}
+
+/* SRTP/SRTCP through ctx (decrypt or encrypt, as it was made); false when the packet must be
+ * dropped, counted against s. */
+static bool transform(struct stream *s, struct srtpx *ctx, bool needed, uint8_t *pkt,
+		      unsigned int *len, bool rtcp)
+{
+	enum srtpx_result r;
+
+	if (!needed)
+		return true;
+	if (!ctx) {
+		count_error(s);
+		return false;
+	}
+	r = rtcp ? srtpx_rtcp(ctx, pkt, len, PKT_MAX) : srtpx_rtp(ctx, pkt, len, PKT_MAX);
+	if (r == SRTPX_OK)
+		return true;
+	if (r == SRTPX_AUTH_FAIL)
+		atomic_fetch_add_explicit(&s->srtp_auth_failures, 1, memory_order_relaxed);
+	else if (r == SRTPX_REPLAY)
+		atomic_fetch_add_explicit(&s->srtp_replays, 1, memory_order_relaxed);
+	else
+		count_error(s);
+	return false;
+}
+
+/* RTCP from the peer, in clear: into the call's statistics; a malformed one is counted. */
+static void rtcp_stats(struct stream *s, const uint8_t *pkt, unsigned int len, int64_t now_us)
+{
+	struct rtcp_info ri;
+	const char *err;
+
+	if (!s->ssrc)
+		return;
+	if (rtcp_parse(pkt, len, &ri, &err)) {
+		/* Counted and still relayed: what the parties send each other is theirs. */
+		atomic_fetch_add_explicit(&s->rtcp_errors, 1, memory_order_relaxed);
+		log_debug_rl("worker: RTCP on port %u not parsed: %s", ep_port(&s->local), err);
+		return;
+	}
+	ssrc_table_rtcp(s->ssrc, &ri, now_us);
 }
 
 /* Sends tx[0..n) from sink's socket; counts what did not leave against from. */
@@ -285,6 +339,7 @@ static void account(struct stream *s, uint64_t *packets, uint64_t *bytes, time_t
 static void stream_readable(struct worker *w, struct stream *s)
 {
 	time_t mono = mono_now(), now = real_now();
+	int64_t now_us = real_now_us();
 
 	if (s->fd < 0)
 		return; /* removed earlier in this epoll batch */
@@ -295,7 +350,9 @@ static void stream_readable(struct worker *w, struct stream *s)
 		int n;
 
 		for (int i = 0; i < BATCH; i++) {
-			w->rx_iov[i] = (struct iovec){.iov_base = w->buf[i], .iov_len = PKT_MAX};
+			/* Room for what SRTP adds on the way out. */
+			w->rx_iov[i] = (struct iovec){.iov_base = w->buf[i],
+						      .iov_len = PKT_MAX - SRTPX_OVERHEAD};
 			w->rx[i].msg_hdr = (struct msghdr){.msg_name = &w->rx_src[i],
 							   .msg_namelen = sizeof(w->rx_src[i]),
 							   .msg_iov = &w->rx_iov[i],
@@ -307,23 +364,32 @@ static void stream_readable(struct worker *w, struct stream *s)
 		for (int i = 0; i < n; i++) {
 			unsigned int len = w->rx[i].msg_len;
 			struct endpoint *src = &w->rx_src[i];
+			bool rtcp = stream_is_rtcp(w->buf[i], len);
 			struct stream *sink;
 			const struct endpoint *dst;
 
 			ep_unmap_v4(src);
+			/* Decrypted first: only authenticated packets may latch or move an SRTP
+			 * stream. */
+			if (!transform(s, s->cfg.srtp_rx, s->cfg.srtp_need & STREAM_SRTP_RX,
+				       w->buf[i], &len, rtcp))
+				continue;
 			if (!stream_accept_source(s, src, mono)) {
 				count_error(s);
 				continue;
 			}
 			packets++;
-			bytes += len;
-			sink = s->cfg.sink;
-			if (stream_is_rtcp(w->buf[i], len))
-				sink = s->cfg.sink_rtcp;
+			bytes += w->rx[i].msg_len;
+			if (rtcp)
+				rtcp_stats(s, w->buf[i], len, now_us);
+			sink = rtcp ? s->cfg.sink_rtcp : s->cfg.sink;
 			if (!sink || sink->fd < 0)
 				continue; /* the other side is not there yet (no answer, on hold) */
 			dst = stream_dest(sink);
 			if (!ep_is_set(dst) || ep_is_any(dst) || !ep_port(dst))
+				continue;
+			if (!transform(sink, sink->cfg.srtp_tx,
+				       sink->cfg.srtp_need & STREAM_SRTP_TX, w->buf[i], &len, rtcp))
 				continue;
 			if (out_sink && sink != out_sink) {
 				account(s, &packets, &bytes, now);

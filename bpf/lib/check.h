@@ -31,7 +31,8 @@ static __always_inline int xr_check_source(const struct xr_pkt *pkt, const struc
 	return (e->flags & XR_F_STRICT_SOURCE) ? XR_C_DROP_STRICT_SOURCE : XR_C_PUNT_SOURCE;
 }
 
-/* What the payload is, and whether this entry forwards it; *media tells RTP from RTCP. STUN
+/* What the payload is, and whether this entry forwards it; *media tells RTP from RTCP. An
+ * entry whose packets the worker transforms (SRTP) punts them all, after the source check. STUN
  * (first byte 0..3) and DTLS (20..63) share a port with RTP (RFC 7983) and go to the daemon;
  * RTCP is told from RTP by its second byte, 192..223 (RFC 5761). */
 static __always_inline int xr_check_payload(const struct xr_pkt *pkt, const struct xr_fwd_entry *e,
@@ -43,6 +44,8 @@ static __always_inline int xr_check_payload(const struct xr_pkt *pkt, const stru
 
 	/* The (void *) bounds checks below cannot fail after xr_parse (the payload's n bytes lie
 	 * inside the frame); the verifier wants them. */
+	if (e->flags & XR_F_TRANSFORM)
+		return XR_C_PUNT_TRANSFORM;
 	if (n == 0)
 		return XR_C_PUNT_NOT_RTP;
 	if ((void *)(p + 1) > pkt->end)

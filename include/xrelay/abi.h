@@ -10,7 +10,7 @@
 #endif
 
 /* Bumped on any change below; pinned maps of another version are not reused. */
-#define XR_ABI_VERSION 3
+#define XR_ABI_VERSION 4
 
 #define XR_PIN_ROOT "/sys/fs/bpf/xrelay"
 
@@ -45,6 +45,7 @@ _Static_assert(sizeof(struct xr_fwd_key) == 20, "xr_fwd_key size");
 #define XR_F_RTCP	   (1u << 1) /* forward RTCP arriving here (else punt it) */
 #define XR_F_STRICT_SOURCE (1u << 2) /* drop packets not from src_addr:src_port */
 #define XR_F_ANY_SOURCE	   (1u << 3) /* accept any source (not latched: asymmetric) */
+#define XR_F_TRANSFORM	   (1u << 4) /* the worker transforms (SRTP): punt after the source check */
 
 /* What to do with a packet that arrives at key from src_addr:src_port: send it from
  * new_saddr:new_sport to new_daddr:new_dport. Both sides have the same family; a call that
@@ -101,22 +102,23 @@ _Static_assert(sizeof(struct xr_nhop) == 40, "xr_nhop size");
 	X(PASS, "pass")         \
 	X(DROP, "drop")
 
-#define XR_PUNT_REASONS(X)               \
-	X(PUNT_NOT_IP, "not_ip")         \
-	X(PUNT_NOT_UDP, "not_udp")       \
-	X(PUNT_MALFORMED, "malformed")   \
-	X(PUNT_IP_OPTIONS, "ip_options") \
-	X(PUNT_FRAGMENT, "fragment")     \
-	X(PUNT_IPV6_EXT, "ipv6_ext")     \
-	X(PUNT_NO_ENTRY, "no_entry")     \
-	X(PUNT_SOURCE, "source_changed") \
-	X(PUNT_NOT_RTP, "not_rtp")       \
-	X(PUNT_STUN_DTLS, "stun_dtls")   \
-	X(PUNT_RTCP, "rtcp")             \
-	X(PUNT_PT, "payload_type")       \
-	X(PUNT_NO_NEIGH, "no_neighbour") \
-	X(PUNT_FIB, "fib")               \
-	X(PUNT_REDIRECT, "redirect_failed")
+#define XR_PUNT_REASONS(X)                  \
+	X(PUNT_NOT_IP, "not_ip")            \
+	X(PUNT_NOT_UDP, "not_udp")          \
+	X(PUNT_MALFORMED, "malformed")      \
+	X(PUNT_IP_OPTIONS, "ip_options")    \
+	X(PUNT_FRAGMENT, "fragment")        \
+	X(PUNT_IPV6_EXT, "ipv6_ext")        \
+	X(PUNT_NO_ENTRY, "no_entry")        \
+	X(PUNT_SOURCE, "source_changed")    \
+	X(PUNT_NOT_RTP, "not_rtp")          \
+	X(PUNT_STUN_DTLS, "stun_dtls")      \
+	X(PUNT_RTCP, "rtcp")                \
+	X(PUNT_PT, "payload_type")          \
+	X(PUNT_NO_NEIGH, "no_neighbour")    \
+	X(PUNT_FIB, "fib")                  \
+	X(PUNT_REDIRECT, "redirect_failed") \
+	X(PUNT_TRANSFORM, "transform")
 
 #define XR_DROP_REASONS(X) X(DROP_STRICT_SOURCE, "strict_source")
 

@@ -315,7 +315,7 @@ start_relay() { # NAME -- sets DPID (empty for route); 1 when it can't run here
 		start_daemon "$OUT/$1.log" "$T/xrelayd" --foreground --log-stderr \
 			--config-file=none --interface="a/$LAB_RELAY4_A" --interface="b/$LAB_RELAY4_B" \
 			--listen-ng=$NG --port-min=30000 --port-max=30999 --num-threads=1 \
-			--delete-delay=0 --port-quarantine=0 --log-level=warn \
+			--delete-delay=0 --port-quarantine=0 --log-level=warn --state-dir=none \
 			--xdp="$([ "$1" = xdp ] && echo native || echo off)"
 		;;
 	rtpengine)

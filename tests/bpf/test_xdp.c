@@ -65,6 +65,7 @@ enum entry {
 	E_V4_NONEIGH, /* next hop without a neighbour */
 	E_V4_NOROUTE, /* destination without a route */
 	E_V4_NODEV,   /* egress not in the redirect map */
+	E_V4_XFORM,   /* SRTP transform by the worker, strict source */
 	E_V6,
 	E_V6_TX,
 	E_V6_STRICT,
@@ -133,6 +134,11 @@ static const struct {
 			{"10.0.3.1", 30022},
 			{"10.0.3.2", 6022},
 			XR_F_RTP},
+	[E_V4_XFORM] = {{"10.0.1.1", 20030},
+			{"10.0.1.2", 5030},
+			{"10.0.2.1", 30030},
+			{"10.0.2.2", 6030},
+			XR_F_RTP | XR_F_RTCP | XR_F_TRANSFORM | XR_F_STRICT_SOURCE},
 	[E_V6] = {{"2001:db8:1::1", 20100},
 		  {"2001:db8:1::2", 5100},
 		  {"2001:db8:2::1", 30100},
@@ -381,6 +387,12 @@ static const struct row rows[] = {
 	{"v4 1501 bytes: over the egress mtu", E_V4, {V4}, RTP(0, 1461), PUNT(PUNT_FIB)},
 	{"v6 1501 bytes: over the egress mtu", E_V6, {V6}, RTP(0, 1441), PUNT(PUNT_FIB)},
 	{"v4 egress not in xr_dev", E_V4_NODEV, {V4}, RTP(0, 160), PUNT(PUNT_REDIRECT)},
+
+	/* SRTP: the worker decrypts and encrypts, the kernel still guards the source */
+	{"v4 srtp rtp to the worker", E_V4_XFORM, {V4}, RTP(0, 170), PUNT(PUNT_TRANSFORM)},
+	{"v4 srtcp to the worker", E_V4_XFORM, {V4}, {.kind = P_SR}, PUNT(PUNT_TRANSFORM)},
+	{"v4 srtp stranger dropped", E_V4_XFORM, {V4, .src = "10.0.1.77"}, RTP(0, 170),
+	 DROPPED(DROP_STRICT_SOURCE)},
 };
 /* clang-format on */
 

@@ -86,6 +86,7 @@ static const struct fentry {
 	{"v4 egress not attached", {"10.0.1.1", 20028}, {"10.0.1.2", 5028}, {"10.0.3.1", 30028},
 	 {"10.0.3.2", 6028}, RTP_RTCP},
 	{"v4 nothing", V4_AB(30, "10.0.2.2"), .flags = 0},
+	{"v4 transform", V4_AB(32, "10.0.2.2"), .flags = XR_F_RTP | XR_F_RTCP | XR_F_TRANSFORM},
 	{"v6", V6_AB(0, "2001:db8:2::2"), RTP_RTCP},
 	{"v6 tx", {"2001:db8:1::1", 20102}, {"2001:db8:1::2", 5102}, {"2001:db8:1::1", 20104},
 	 {"2001:db8:1::3", 7102}, RTP_RTCP},
@@ -372,6 +373,10 @@ static void oracle(const uint8_t *f, size_t len, enum dev ingress, struct verdic
 
 	/* 4. Payload */
 	p = udp + 8;
+	if (e->flags & XR_F_TRANSFORM) {
+		punt(v, XR_C_PUNT_TRANSFORM);
+		return;
+	}
 	if (v->n == 0) {
 		punt(v, XR_C_PUNT_NOT_RTP);
 		return;

@@ -19,7 +19,7 @@ NG_PORT=2230
 UAC_MEDIA=18200 # below the ephemeral ports (32768-) and every relay range
 UAS_MEDIA=18300
 RELAY_CMD=${RELAY_CMD:-build/xrelayd --interface=$IP --listen-ng=$IP:$NG_PORT \
---port-min=35000 --port-max=35999 --foreground --log-stderr}
+--port-min=35000 --port-max=35999 --foreground --log-stderr --state-dir=none}
 PCAP=${PCAP:-/usr/share/sip-tester/g711a.pcap}
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/xrelay-kamailio.XXXXXX") || exit 1

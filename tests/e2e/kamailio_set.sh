@@ -31,7 +31,7 @@ NODE_B=udp:$IP:$NG_B
 # --delete-delay=0: a deleted call ends at once, so a relay holding no call after the calls
 # have hung up proves each delete went to the relay that took the offer.
 RELAY="build/xrelayd --interface=$IP --foreground --log-stderr --xdp=off --config-file=none \
---delete-delay=0"
+--delete-delay=0 --state-dir=none"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/xrelay-kamailio-set.XXXXXX") || exit 1
 

@@ -70,7 +70,7 @@ start() { # LOG BIN NG PORT-MIN PORT-MAX: sets LAST_PID; waits for ping
 	# second, so a range must hold a second's worth of calls (2 port pairs each).
 	spawn "$1" "$2" --foreground --log-stderr --log-level=warn --config-file=none --xdp=off \
 		--control-socket=none --listen-ng="$3" --port-min="$4" --port-max="$5" \
-		--delete-delay=0 --port-quarantine=0 --num-threads=2
+		--delete-delay=0 --port-quarantine=0 --num-threads=2 --state-dir=none
 	i=0
 	until "$NGLOAD" --server "$3" --ping --timeout 100 --retries 0 >/dev/null 2>&1; do
 		i=$((i + 1))

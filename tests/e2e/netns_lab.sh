@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The kernel fast path end to end: caller and callee namespaces talk through xrelayd in a relay
 # namespace over veths (tests/e2e/netns/lib.sh), one IPv4 and one IPv6 call at a time: RTP and
-# RTCP both ways, a re-INVITE that moves the callee, a delete. Run once per --xdp mode: with
+# RTCP both ways, a re-INVITE that moves the callee, a delete. The IPv4 call is SRTP with SDES
+# passthrough (the callee takes the caller's own crypto line, so the relay forwards SRTP as it
+# is, in the kernel); the IPv6 one plain RTP. Run once per --xdp mode: with
 # native the kernel must carry the media after latching, with off userspace carries all of it;
 # what must arrive is the same in both.
 #
@@ -149,14 +151,33 @@ ng() { # WHAT JSON -- one request; the reply in $T/ng.json; fails unless result 
 		fail "$1: $(jq -c . "$T/ng.json" 2>/dev/null || cat "$T/ng.json")"
 }
 
-sdp() { # IP PORT VERSION -- an audio SDP, escaped for a JSON string
+# SDES keys (30 bytes of key and salt, base64) of the SRTP IPv4 call's parties.
+KEY_CALLER=QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk
+KEY_CALLEE=YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXpBQkNE
+
+sdp() { # IP PORT VERSION [KEY] -- an audio SDP, escaped for a JSON string; SRTP with KEY
 	case $1 in
 	*:*) _f=IP6 ;;
 	*) _f=IP4 ;;
 	esac
 	printf 'v=0\\r\\no=- 1 %s IN %s %s\\r\\ns=-\\r\\nc=IN %s %s\\r\\nt=0 0\\r\\n' \
 		"$3" "$_f" "$1" "$_f" "$1"
-	printf 'm=audio %s RTP/AVP 0 8\\r\\na=sendrecv\\r\\n' "$2"
+	if [ -n "${4:-}" ]; then
+		printf 'm=audio %s RTP/SAVP 0 8\\r\\na=sendrecv\\r\\n' "$2"
+		printf 'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s\\r\\n' "$4"
+	else
+		printf 'm=audio %s RTP/AVP 0 8\\r\\na=sendrecv\\r\\n' "$2"
+	fi
+}
+
+# The party's key in the SDP the relay sent: passthrough keeps the other party's line as is.
+expect_key() { # WHAT KEY
+	grep -q "^a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:$2\$" "$T/sdp.txt" ||
+		fail "$1: the relay's SDP lacks the key line 1 inline:$2: $(cat "$T/sdp.txt")"
+}
+
+key() { # FAMILY WHO -- the SDES key of the IPv4 call's party WHO (CALLER/CALLEE), else none
+	[ "$1" = 4 ] && eval "echo \$KEY_$2"
 }
 
 # Reads the relay's SDP in the last reply: R_IP, R_PORT (RTP) and R_RTCP.
@@ -181,17 +202,19 @@ call_setup() { # FAMILY
 	_f=$1
 	ng "offer IPv$_f" "{\"command\":\"offer\",\"call-id\":\"$(call_id "$_f")\",
 		\"from-tag\":\"caller\",\"direction\":[\"a\",\"b\"],
-		\"sdp\":\"$(sdp "$(val "$_f" CALLER)" "$(val "$_f" CPORT)" 1)\"}"
+		\"sdp\":\"$(sdp "$(val "$_f" CALLER)" "$(val "$_f" CPORT)" 1 "$(key "$_f" CALLER)")\"}"
 	read_sdp
 	[ "$R_IP" = "$(val "$_f" RELAY_B)" ] ||
 		fail "offer IPv$_f: the callee is told $R_IP, not interface b's $(val "$_f" RELAY_B)"
+	if [ "$_f" = 4 ]; then expect_key "offer IPv4" "$KEY_CALLER"; fi
 	eval "RB_$_f=\$R_PORT RBC_$_f=\$R_RTCP"
 	ng "answer IPv$_f" "{\"command\":\"answer\",\"call-id\":\"$(call_id "$_f")\",
 		\"from-tag\":\"caller\",\"to-tag\":\"callee\",
-		\"sdp\":\"$(sdp "$(val "$_f" CALLEE)" "$(val "$_f" EPORT)" 1)\"}"
+		\"sdp\":\"$(sdp "$(val "$_f" CALLEE)" "$(val "$_f" EPORT)" 1 "$(key "$_f" CALLEE)")\"}"
 	read_sdp
 	[ "$R_IP" = "$(val "$_f" RELAY_A)" ] ||
 		fail "answer IPv$_f: the caller is told $R_IP, not interface a's $(val "$_f" RELAY_A)"
+	if [ "$_f" = 4 ]; then expect_key "answer IPv4" "$KEY_CALLEE"; fi
 	eval "RA_$_f=\$R_PORT RAC_$_f=\$R_RTCP"
 }
 
@@ -200,14 +223,14 @@ call_move() { # FAMILY
 	_f=$1
 	ng "re-offer IPv$_f" "{\"command\":\"offer\",\"call-id\":\"$(call_id "$_f")\",
 		\"from-tag\":\"callee\",\"to-tag\":\"caller\",\"direction\":[\"b\",\"a\"],
-		\"sdp\":\"$(sdp "$(val "$_f" ALT)" "$(val "$_f" APORT)" 2)\"}"
+		\"sdp\":\"$(sdp "$(val "$_f" ALT)" "$(val "$_f" APORT)" 2 "$(key "$_f" CALLEE)")\"}"
 	read_sdp
 	[ "$R_IP" = "$(val "$_f" RELAY_A)" ] ||
 		fail "re-offer IPv$_f: the caller is told $R_IP, not $(val "$_f" RELAY_A)"
 	eval "RA_$_f=\$R_PORT RAC_$_f=\$R_RTCP"
 	ng "re-answer IPv$_f" "{\"command\":\"answer\",\"call-id\":\"$(call_id "$_f")\",
 		\"from-tag\":\"callee\",\"to-tag\":\"caller\",
-		\"sdp\":\"$(sdp "$(val "$_f" CALLER)" "$(val "$_f" CPORT)" 2)\"}"
+		\"sdp\":\"$(sdp "$(val "$_f" CALLER)" "$(val "$_f" CPORT)" 2 "$(key "$_f" CALLER)")\"}"
 	read_sdp
 	[ "$R_IP" = "$(val "$_f" RELAY_B)" ] ||
 		fail "re-answer IPv$_f: the callee is told $R_IP, not $(val "$_f" RELAY_B)"
@@ -484,14 +507,16 @@ check_relayctl() {
 
 run_mode() { # MODE
 	MODE=$1
-	_xdp="--xdp=$MODE"
+	# RTCP through the kernel too, so that every stream's path is checked; by default it goes
+	# up for the RTCP statistics (test_relay.c, attack_lab.sh).
+	_xdp="--xdp=$MODE --rtcp-kernel"
 	[ "$MODE" = none ] && _xdp=""
-	# shellcheck disable=SC2086 # _xdp is one word or none
+	# shellcheck disable=SC2086 # _xdp: words or none
 	start "$T/xrelayd-$MODE.log" "$NS_RELAY" "$XRELAYD" --foreground --log-stderr \
 		--config-file=none --interface=a/$LAB_RELAY4_A --interface=b/$LAB_RELAY4_B \
 		--interface=a/$LAB_RELAY6_A --interface=b/$LAB_RELAY6_B --listen-ng=$NG \
 		--port-min=30000 --port-max=30999 --port-quarantine=0 --log-level=debug \
-		--timeout="$TIMEOUT" $_xdp
+		--timeout="$TIMEOUT" --state-dir=none $_xdp
 	XPID=$LAST_PID
 	_i=0
 	until nsx "$NS_RELAY" "$NGCLI" -t 200 -s "$NG" '{"command":"ping"}' 2>/dev/null |

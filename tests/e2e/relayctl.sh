@@ -76,7 +76,7 @@ B=127.0.0.1:46010 # the callee's
 
 spawn "$T/xrelayd.log" "$XRELAYD" --foreground --log-stderr --log-level=debug --config-file=none \
 	--xdp=off --listen-ng="$NG" --control-socket="$SOCK" --port-min=47000 --port-max=47999 \
-	--delete-delay=30
+	--delete-delay=30 --state-dir=none
 XPID=$LAST_PID
 i=0
 while :; do

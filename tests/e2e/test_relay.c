@@ -2,6 +2,7 @@
 /* End-to-end: the real xrelayd on loopback, driven over ng, relaying real RTP/RTCP between a
  * caller and a callee played by UDP sockets in this process. */
 #include "e2e.h"
+#include "ssrc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -164,6 +165,80 @@ static void test_rtp_rtcp_both_ways(void **state)
 	assert_int_equal(bn_path_int(r, "totals/RTP/packets"), 10);
 	assert_int_equal(bn_path_int(r, "totals/RTCP/packets"), 2);
 	assert_true(bn_path_int(r, "tags/callee/medias/0/streams/0/last packet") > 0);
+	teardown_call(&f);
+}
+
+static size_t put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+	return 4;
+}
+
+/* RTCP goes through the worker, which reads it: the callee's receiver report about the caller's
+ * SSRC becomes that SSRC's call quality in the query reply, the round-trip time measured
+ * against the caller's sender report as the relay saw it pass. Both are relayed unchanged. */
+static void test_rtcp_ssrc_stats(void **state)
+{
+	const uint32_t caller_ssrc = 0x1111, callee_ssrc = 0x2222, ntp_mid = 0xaaaabbbb;
+	struct call_fixture f;
+	uint8_t sr[28], rr[32];
+	const struct bnode *e;
+	long long rtt;
+	struct bnode *r;
+	size_t n = 0;
+
+	setup_call(&f, NULL, NULL, NULL, NULL);
+	/* SR: V=2, RC=0, PT=200, length 6; NTP, RTP timestamp, packet and octet counts. */
+	n += put32(sr + n, 0x80c80006);
+	n += put32(sr + n, caller_ssrc);
+	n += put32(sr + n, ntp_mid >> 16);
+	n += put32(sr + n, ntp_mid << 16);
+	n += put32(sr + n, 8000);
+	n += put32(sr + n, 50);
+	n += put32(sr + n, 50 * 160);
+	expect_relayed(f.caller.rtcp, f.relay_for_caller + 1, f.callee.rtcp, f.relay_for_callee + 1,
+		       sr, n);
+	/* RR with one block about the caller: 25 % lost (64/256), 10 in all, jitter 160 at
+	 * 8000 Hz = 20 ms, LSR the SR's, DLSR 0. */
+	n = 0;
+	n += put32(rr + n, 0x81c90007);
+	n += put32(rr + n, callee_ssrc);
+	n += put32(rr + n, caller_ssrc);
+	n += put32(rr + n, 64u << 24 | 10);
+	n += put32(rr + n, 100);
+	n += put32(rr + n, 160);
+	n += put32(rr + n, ntp_mid);
+	n += put32(rr + n, 0);
+	expect_relayed(f.callee.rtcp, f.relay_for_callee + 1, f.caller.rtcp, f.relay_for_caller + 1,
+		       rr, n);
+
+	r = ng(&f.d, f.a, "{\"command\":\"query\",\"call-id\":\"%s\"}", f.call_id);
+	expect_result(r, "ok");
+	e = bn_path(r, "SSRC/4369"); /* 0x1111 */
+	assert_non_null(e);
+	assert_int_equal(bn_path_int(e, "cumulative loss"), 10);
+	assert_int_equal(bn_path_int(e, "average MOS/packet loss"), 25);
+	assert_int_equal(bn_path_int(e, "average MOS/jitter"), 20);
+	assert_int_equal(bn_path_int(e, "average MOS/samples"), 1);
+	rtt = bn_path_int(e, "average MOS/round-trip time");
+	/* Loopback: the time between the SR passing the relay and the RR coming back. */
+	assert_in_range(rtt, 0, 2000000);
+	assert_int_equal(bn_path_int(e, "average MOS/MOS"), ssrc_mos(rtt, 20, 25));
+	assert_int_equal(bn_path_int(e, "lowest MOS/MOS"), ssrc_mos(rtt, 20, 25));
+	assert_null(bn_path(r, "SSRC/8738")); /* nobody reported on the callee's SSRC */
+	assert_int_equal(bn_path_int(r, "tags/caller/medias/0/streams/1/stats/rtcp errors"), 0);
+
+	/* An RR whose length word claims a block more than it has: relayed as it is (the parties'
+	 * business), counted, and no sample taken from it. */
+	rr[3] = 8;
+	expect_relayed(f.callee.rtcp, f.relay_for_callee + 1, f.caller.rtcp, f.relay_for_caller + 1,
+		       rr, n);
+	r = ng(&f.d, f.a, "{\"command\":\"query\",\"call-id\":\"%s\"}", f.call_id);
+	assert_int_equal(bn_path_int(r, "tags/callee/medias/0/streams/1/stats/rtcp errors"), 1);
+	assert_int_equal(bn_path_int(r, "SSRC/4369/average MOS/samples"), 1);
 	teardown_call(&f);
 }
 
@@ -820,7 +895,7 @@ static void test_ng_allow(void **state)
 		}
 		execl("build/xrelayd", "build/xrelayd", "--foreground", "--log-stderr",
 		      "--config-file=none", "--xdp=off", listen, tcp, http, ctl,
-		      "--ng-allow=10.0.0.0/8", (char *)NULL);
+		      "--ng-allow=10.0.0.0/8", "--state-dir=none", (char *)NULL);
 		_exit(127);
 	}
 	/* Up when its control socket answers ping. */
@@ -897,6 +972,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_list_and_statistics, daemons_teardown),
 		cmocka_unit_test_teardown(test_rtcp_mux, daemons_teardown),
 		cmocka_unit_test_teardown(test_rtcp_demux, daemons_teardown),
+		cmocka_unit_test_teardown(test_rtcp_ssrc_stats, daemons_teardown),
 		cmocka_unit_test_teardown(test_sdp_rewrite, daemons_teardown),
 		cmocka_unit_test_teardown(test_bad_input, daemons_teardown),
 		cmocka_unit_test_teardown(test_retransmission, daemons_teardown),

@@ -75,6 +75,8 @@ void daemon_start(struct daemon *d, const char *const *extra)
 	argv[n++] = "--log-stderr";
 	argv[n++] = "--log-level=debug";
 	argv[n++] = "--config-file=none";
+	/* A test that wants state persistence gives its own --state-dir (the later one wins). */
+	argv[n++] = "--state-dir=none";
 	argv[n++] = listen;
 	for (int i = 0; extra && extra[i] && n < 62; i++)
 		argv[n++] = extra[i];

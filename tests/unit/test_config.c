@@ -48,11 +48,12 @@ static void dump(const struct config *c, char *buf, size_t len)
 		 " listen-ng=%s port-min=%u port-max=%u timeout=%u silent-timeout=%u"
 		 " final-timeout=%u delete-delay=%u port-quarantine=%u num-threads=%d xdp=%d"
 		 " foreground=%d log-stderr=%d log-level=%d pidfile=%s config-file=%s"
-		 " config-section=%s",
+		 " config-section=%s state-dir=%s pin-root=%s cleanup=%d",
 		 ep_str(&c->listen_ng, a, sizeof(a)), c->port_min, c->port_max, c->timeout,
 		 c->silent_timeout, c->final_timeout, c->delete_delay, c->port_quarantine,
 		 c->num_threads, (int)c->xdp, c->foreground, c->log_stderr, c->log_level,
-		 c->pidfile, c->config_file, c->config_section);
+		 c->pidfile, c->config_file, c->config_section, c->state_dir, c->pin_root,
+		 c->cleanup);
 }
 
 static void subst(char *dst, size_t len, const char *src, const char *path)
@@ -149,7 +150,8 @@ static void default_dump(char *buf, size_t len, const char *config_file)
 		"ifaces=1 iface0=default/127.0.0.1!127.0.0.1 listen-ng=127.0.0.1:2223"
 		" port-min=30000 port-max=40000 timeout=60 silent-timeout=3600 final-timeout=0"
 		" delete-delay=30 port-quarantine=10 num-threads=%d xdp=1 foreground=0 log-stderr=0"
-		" log-level=6 pidfile= config-file=%s config-section=xrelay",
+		" log-level=6 pidfile= config-file=%s config-section=xrelay"
+		" state-dir=/var/lib/xrelay pin-root=/sys/fs/bpf/xrelay cleanup=0",
 		online_cpus(), config_file);
 }
 
@@ -272,6 +274,14 @@ static const struct row valid_rows[] = {
 	{NULL, {"--pidfile=/run/xrelayd.pid"}, 0, "pidfile=/run/xrelayd.pid"},
 	{NULL, {"-p", "/tmp/x.pid"}, 0, "pidfile=/tmp/x.pid"},
 	{NULL, {"--config-section=other"}, 0, "config-section=other config-file=none"},
+	{NULL, {"--state-dir=none"}, 0, "state-dir=none"},
+	{NULL, {"--state-dir=/tmp/s"}, 0, "state-dir=/tmp/s cleanup=0"},
+	{NULL, {"--pin-root=/sys/fs/bpf/x"}, 0, "pin-root=/sys/fs/bpf/x"},
+	{NULL, {"--cleanup"}, 0, "cleanup=1 state-dir=/var/lib/xrelay"},
+	{"[xrelay]\nstate-dir = /srv/x\npin-root = /sys/fs/bpf/y\n",
+	 {NULL},
+	 0,
+	 "state-dir=/srv/x pin-root=/sys/fs/bpf/y"},
 	/* a mid-cluster error in the previous rows must not leak into this one */
 	{NULL, {"-E"}, 0, "foreground=0 log-stderr=1"},
 };
@@ -558,6 +568,13 @@ static const struct row invalid_rows[] = {
 	 "--interface: more than 16 interfaces"},
 	/* paths and names */
 	{NULL, {"--pidfile="}, -EINVAL, "--pidfile: empty path"},
+	{NULL, {"--state-dir="}, -EINVAL, "--state-dir: empty path"},
+	{NULL, {"--pin-root=xr"}, -EINVAL, "--pin-root: 'xr' is not an absolute path"},
+	{NULL, {"--cleanup=yes"}, -EINVAL, "--cleanup: takes no value"},
+	{"[xrelay]\ncleanup = true\n",
+	 {NULL},
+	 -EINVAL,
+	 "%F:2: 'cleanup' is only a command-line option"},
 	{NULL, {"--config-file="}, -EINVAL, "--config-file: empty path"},
 	{NULL,
 	 {"--config-section="},
@@ -827,9 +844,10 @@ static void test_long_values(void **state)
 static void test_example_file(void **state)
 {
 	static const char *const keys[] = {
-		"interface",	  "listen-ng",	   "port-min",	   "port-max",	      "timeout",
-		"silent-timeout", "final-timeout", "delete-delay", "port-quarantine", "num-threads",
-		"foreground",	  "pidfile",	   "log-level",	   "log-stderr",
+		"interface",	   "listen-ng",	     "port-min",      "port-max",
+		"timeout",	   "silent-timeout", "final-timeout", "delete-delay",
+		"port-quarantine", "num-threads",    "foreground",    "pidfile",
+		"log-level",	   "log-stderr",     "pin-root",      "state-dir",
 	};
 	char path[] = "/tmp/xrelay-test-config-XXXXXX", arg[300], err[512], got[2048];
 	char expect[2048], line[512], *argv[] = {"xrelayd", arg, NULL};

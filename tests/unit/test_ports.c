@@ -411,6 +411,79 @@ static void test_unbindable_address(void **state)
 	assert_int_equal(count_fds(), fds_before);
 }
 
+/* ---- ports_alloc_at: a restored call's pair, exactly ---- */
+
+struct at_row {
+	uint16_t port;
+	int ret;
+	const char *why;
+};
+
+static const struct at_row at_rows[] = {
+	{PMIN, 0, "the first pair"},
+	{PMIN + 8, 0, "a later pair, in quarantine or not"},
+	{PMIN + 8, -EBUSY, "the pool has it out already"},
+	{PMIN + 1, -ERANGE, "an odd port"},
+	{PMIN - 2, -ERANGE, "below the range"},
+	{PMIN + 10, -ERANGE, "the pair would end past the range"},
+	{PMIN + 4, -EADDRINUSE, "another socket holds its RTCP port"},
+	{PMIN + 6, 0, "a freed pair"},
+};
+
+static void test_alloc_at(void **state)
+{
+	struct endpoint local = ep_of("127.0.0.1", 0);
+	int fds_before = count_fds(), outsider, held[8][2];
+	unsigned int n_held = 0;
+	struct port_pool p;
+
+	/* Quarantine 3600: a pair at an exact port skips it, as a restore must. */
+	assert_int_equal(ports_init(&p, PMIN, PMIN + 10, 3600), 0);
+	assert_int_equal(ports_alloc_at(&p, &local, PMIN + 6, held[n_held]), 0);
+	close(held[n_held][0]);
+	close(held[n_held][1]);
+	ports_release(&p, PMIN + 6);
+	outsider = bind_outsider("127.0.0.1", PMIN + 5);
+	assert_true(outsider >= 0);
+	for (size_t i = 0; i < sizeof(at_rows) / sizeof(at_rows[0]); i++) {
+		const struct at_row *r = &at_rows[i];
+		unsigned int used = p.used;
+		int fds[2] = {-1, -1}, ret;
+
+		ret = ports_alloc_at(&p, &local, r->port, fds);
+		if (ret != r->ret)
+			fail_msg("row %zu (%s): %d, expected %d", i, r->why, ret, r->ret);
+		if (ret) {
+			assert_int_equal(p.used, used);
+			assert_int_equal(fds[0], -1);
+			continue;
+		}
+		check_bound(fds[0], "127.0.0.1", r->port);
+		check_bound(fds[1], "127.0.0.1", (uint16_t)(r->port + 1));
+		assert_int_equal(p.used, used + 1);
+		assert_int_equal(p.in_use[(r->port - PMIN) / 2], 1);
+		memcpy(held[n_held++], fds, sizeof(fds));
+	}
+	/* What it took, ports_alloc does not hand out: only the pair at PMIN + 2 is left (PMIN + 4
+	 * is the outsider's). */
+	{
+		int fds[2];
+		uint16_t port;
+
+		assert_int_equal(ports_alloc(&p, &local, fds, &port), 0);
+		assert_int_equal(port, PMIN + 2);
+		held[n_held][0] = fds[0];
+		held[n_held++][1] = fds[1];
+	}
+	for (unsigned int k = 0; k < n_held; k++) {
+		close(held[k][0]);
+		close(held[k][1]);
+	}
+	close(outsider);
+	ports_free(&p);
+	assert_int_equal(count_fds(), fds_before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -421,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_release_ignores_unknown),
 		cmocka_unit_test(test_foreign_port_skipped),
 		cmocka_unit_test(test_unbindable_address),
+		cmocka_unit_test(test_alloc_at),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -847,6 +847,106 @@ static void test_rewrite(void **state)
 	}
 }
 
+/* The m= protocol and the a=crypto lines (SDES): replaced where the first one was. */
+static void test_rewrite_crypto(void **state)
+{
+	static const char *const two[] = {"1 AES_CM_128_HMAC_SHA1_80 inline:QUFB",
+					  "2 AEAD_AES_256_GCM inline:QkJC"};
+	static const struct {
+		const char *name, *in, *proto;
+		size_t n;
+		const char *want;
+	} cases[] = {
+		{"three lines become two, in place, protocol kept",
+		 SESSION4 "m=audio 4000 RTP/SAVP 0\r\n"
+			  "a=rtpmap:0 PCMU/8000\r\n"
+			  "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WFhY\r\n"
+			  "a=ptime:20\r\n"
+			  "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:WVlZ\r\n"
+			  "a=crypto:3 AES_256_CM_HMAC_SHA1_80 inline:Wlpa\r\n",
+		 NULL, 2,
+		 OUT_SESSION4 "m=audio 30000 RTP/SAVP 0\r\n"
+			      "c=IN IP4 " RELAY4 "\r\n"
+			      "a=rtpmap:0 PCMU/8000\r\n"
+			      "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:QUFB\r\n"
+			      "a=crypto:2 AEAD_AES_256_GCM inline:QkJC\r\n"
+			      "a=ptime:20\r\n"
+			      "a=rtcp:30001\r\n"},
+		{"plain to SRTP: lines appended, protocol set",
+		 SESSION4 "m=audio 4000 RTP/AVP 0\r\n"
+			  "a=rtpmap:0 PCMU/8000\r\n",
+		 "RTP/SAVP", 2,
+		 OUT_SESSION4 "m=audio 30000 RTP/SAVP 0\r\n"
+			      "c=IN IP4 " RELAY4 "\r\n"
+			      "a=rtpmap:0 PCMU/8000\r\n"
+			      "a=rtcp:30001\r\n"
+			      "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:QUFB\r\n"
+			      "a=crypto:2 AEAD_AES_256_GCM inline:QkJC\r\n"},
+		{"SRTP to plain: every line removed",
+		 SESSION4 "m=audio 4000 RTP/SAVPF 0\r\n"
+			  "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WFhY\r\n"
+			  "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:WVlZ\r\n",
+		 "RTP/AVPF", 0,
+		 OUT_SESSION4 "m=audio 30000 RTP/AVPF 0\r\n"
+			      "c=IN IP4 " RELAY4 "\r\n"
+			      "a=rtcp:30001\r\n"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rw_media rm = {false, RELAY4, false, 30000, 30001, false, SDP_DIR_NONE};
+		struct sdp_rewrite_media media[1];
+		struct sdp_rewrite rw = {0};
+		struct sdp s, again;
+		size_t len;
+		char *out;
+
+		print_message("case %s\n", cases[i].name);
+		assert_int_equal(sdp_parse(&s, cases[i].in, strlen(cases[i].in), NULL), 0);
+		fill_rewrite(&rw, media, &rm, 1);
+		media[0].proto = cases[i].proto;
+		media[0].set_crypto = true;
+		media[0].crypto = two;
+		media[0].n_crypto = cases[i].n;
+		assert_int_equal(sdp_rewrite(&s, &rw), 0);
+		out = sdp_print(&s, &len);
+		assert_string_equal(out, cases[i].want);
+		assert_int_equal(sdp_parse(&again, out, len, NULL), 0);
+		assert_same_model(&s, &again);
+		free(out);
+		sdp_free(&again);
+		sdp_free(&s);
+	}
+}
+
+static void test_clock_rate(void **state)
+{
+	static const struct {
+		const char *media;
+		unsigned int want;
+	} cases[] = {
+		{"m=audio 4000 RTP/AVP 0 8\r\n", 8000},
+		{"m=audio 4000 RTP/AVP 111 0\r\na=rtpmap:0 PCMU/8000\r\n"
+		 "a=rtpmap:111 opus/48000/2\r\n",
+		 48000},
+		{"m=audio 4000 RTP/AVP 9\r\na=rtpmap:9 G722/8000\r\n", 8000},
+		{"m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 L16/16000\r\n", 16000},
+		{"m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 L16/0\r\n", 8000},
+		{"m=video 4000 RTP/AVP 96\r\n", 90000},
+		{"m=application 4000 UDP/BFCP *\r\n", 0},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char in[512];
+		struct sdp s;
+
+		snprintf(in, sizeof(in), SESSION4 "%s", cases[i].media);
+		print_message("case %s", cases[i].media);
+		assert_int_equal(sdp_parse(&s, in, strlen(in), NULL), 0);
+		assert_int_equal(sdp_media_clock_rate(&s.media[0]), cases[i].want);
+		sdp_free(&s);
+	}
+}
+
 static void test_rewrite_refused(void **state)
 {
 	static const char in[] = SESSION4 "m=audio 4000 RTP/AVP 0\r\n"
@@ -1185,6 +1285,7 @@ int main(void)
 		cmocka_unit_test(test_rewrite_refused), cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_limits),		cmocka_unit_test(test_line_length),
 		cmocka_unit_test(test_rewrite_too_big), cmocka_unit_test(test_rewrite_long_mline),
+		cmocka_unit_test(test_rewrite_crypto),	cmocka_unit_test(test_clock_rate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
