@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # Benchmarks xrelayd against rtpengine on loopback: ng cycles/s, the highest forwarded rate at
-# < 0.1% loss, CPU per forwarded packet, latency; then, as root, the XDP fast path in the
-# namespace lab (tests/bench/xdp.sh). Knobs are environment variables (docs/bench.md).
+# < 0.1% loss, CPU per forwarded packet, latency; then SRTP <-> RTP bridging (tests/bench/srtp.sh)
+# and, as root, the XDP fast path in the namespace lab (tests/bench/xdp.sh). Knobs are
+# environment variables (docs/bench.md).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
@@ -22,7 +23,7 @@ CONC=${BENCH_CONCURRENCY:-4}
 SIZE=${BENCH_SIZE:-172}
 STREAMS=${BENCH_STREAMS:-4}
 RELAYS=${BENCH_RELAYS:-xrelayd rtpengine}
-SUITES=${BENCH_SUITES:-loopback xdp}
+SUITES=${BENCH_SUITES:-loopback srtp xdp}
 RELAY_CPU=${BENCH_RELAY_CPU:-0}
 GEN_CPU=${BENCH_GEN_CPU:-1}
 
@@ -59,10 +60,29 @@ die() {
 	exit 1
 }
 
+# The SRTP and XDP suites are scripts of their own; they run after the loopback relays stopped.
+other_suites() {
+	rc=0
+	case " $SUITES " in *" srtp "*) tests/bench/srtp.sh || rc=1 ;; esac
+	case " $SUITES " in
+	*" xdp "*)
+		if [ "$(id -u)" -eq 0 ]; then
+			tests/bench/xdp.sh || rc=1
+		else
+			echo "bench: the XDP suite needs root: skipped"
+		fi
+		;;
+	esac
+	return $rc
+}
+
 case " $SUITES " in
 *" loopback "*) ;;
-*" xdp "*) exec tests/bench/xdp.sh ;;
-*) die "BENCH_SUITES: loopback, xdp or both" ;;
+*" srtp "* | *" xdp "*)
+	other_suites
+	exit
+	;;
+*) die "BENCH_SUITES: one or more of loopback, srtp, xdp" ;;
 esac
 
 for t in rtpgen ngload; do
@@ -110,7 +130,7 @@ start_relay() { # NAME: starts it pinned, waits for pong; sets PID_<name>
 		$PIN_RELAY "$B/xrelayd" --config-file=none --interface=127.0.0.1 \
 			--listen-ng="$XR_NG" $XR_PORTS --num-threads=1 --delete-delay=0 \
 			--port-quarantine=0 --foreground --log-stderr --log-level=warn \
-			${XRELAYD_ARGS:-} >"$log" 2>&1 &
+			--state-dir=none ${XRELAYD_ARGS:-} >"$log" 2>&1 &
 		;;
 	rtpengine)
 		command -v rtpengine >/dev/null || { echo "bench: no rtpengine: skipped" >&2; return 1; }
@@ -334,14 +354,5 @@ val() { eval "echo \${$1_$2:--}"; }
 		"BENCH_TRIES=$TRIES tests/bench/run.sh"
 } | tee "$OUT/summary.txt"
 
-# The XDP suite needs root (namespaces, XDP); the loopback relays stop first.
-case " $SUITES " in
-*" xdp "*)
-	cleanup
-	if [ "$(id -u)" -eq 0 ]; then
-		tests/bench/xdp.sh
-	else
-		echo "bench: the XDP suite needs root: skipped"
-	fi
-	;;
-esac
+cleanup
+other_suites

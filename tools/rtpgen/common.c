@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* rtpgen: UDP sockets with large buffers and a receive timeout, shared by every command. */
+/* rtpgen: UDP sockets with large buffers and a receive timeout, and the --srtp-key contexts,
+ * shared by every command. */
 #include "common.h"
 
 #include <errno.h>
@@ -49,4 +50,39 @@ int udp_open(int family, const struct endpoint *local, const struct endpoint *pe
 		return err;
 	}
 	return fd;
+}
+
+int open_srtp(const struct opts *o, enum srtpx_dir dir, struct srtpx **x)
+{
+	*x = NULL;
+	if (!o->srtp)
+		return 0;
+	*x = srtpx_new(&o->srtp_key, dir);
+	if (!*x) {
+		fprintf(stderr, "rtpgen: can't create the SRTP context: %s\n", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+bool unprotect_rtp(struct srtpx *x, uint8_t *p, unsigned int *len, unsigned int cap,
+		   struct srtp_fails *f)
+{
+	/* The receivers' test for RTP: version 2, not an RTCP packet type (RFC 5761). */
+	if (!x || *len < RTP_HDR_LEN || (p[0] >> 6) != 2 || (p[1] >= 192 && p[1] <= 223))
+		return true;
+	switch (srtpx_rtp(x, p, len, cap)) {
+	case SRTPX_OK:
+		return true;
+	case SRTPX_AUTH_FAIL:
+		f->auth++;
+		break;
+	case SRTPX_REPLAY:
+		f->replay++;
+		break;
+	default:
+		f->error++;
+		break;
+	}
+	return false;
 }

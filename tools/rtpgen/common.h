@@ -6,6 +6,7 @@
 #define RTPGEN_COMMON_H
 
 #include "addr.h"
+#include "srtp.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -105,10 +106,24 @@ struct opts {
 	uint32_t ssrc;
 	uint8_t pt;
 	unsigned int given; /* BIT(O_*) of the options on the command line */
+	bool srtp;	    /* --srtp-key: send SRTP, receive and check SRTP */
+	struct sdes_crypto srtp_key;
 };
 
 /* A UDP socket of family, bound to local when set, connected to peer when set. -errno. */
 int udp_open(int family, const struct endpoint *local, const struct endpoint *peer);
+/* The --srtp-key context for dir in *x (NULL without the option). 0, or -errno with a message. */
+int open_srtp(const struct opts *o, enum srtpx_dir dir, struct srtpx **x);
+
+/* Packets a receiver refused to unprotect, by srtpx_result. */
+struct srtp_fails {
+	uint64_t auth, replay, error;
+};
+
+/* Unprotects RTP in place with x (RTCP and non-RTP are left as they are). False, counted in f,
+ * when the packet failed and must be dropped. */
+bool unprotect_rtp(struct srtpx *x, uint8_t *p, unsigned int *len, unsigned int cap,
+		   struct srtp_fails *f);
 
 /* ---- sender (tx.c) ---- */
 
@@ -122,6 +137,7 @@ struct tx {
 	unsigned int size, batch;
 	uint32_t ssrc;
 	uint8_t pt;
+	struct srtpx *srtp; /* when set, every packet is protected before it is sent */
 	/* results */
 	uint64_t sent, bytes, retries, resyncs, start_ns, end_ns;
 	uint64_t first_tx_ns, last_tx_ns; /* when the first and the last batch went out */
@@ -166,9 +182,11 @@ struct rx {
 	uint64_t expect;      /* stop once this many distinct packets came; 0: none */
 	struct tx *tx;	      /* when set, stop wait_ns after it is done (or once all came) */
 	uint64_t wait_ns;
+	struct srtpx *srtp; /* when set, RTP is unprotected first; failures are only counted */
 	/* results */
 	uint64_t packets, bytes, unique, dups, reordered, non_rtp, wrong_src, bad_latency;
 	uint64_t untracked, start_ns, first_ns, last_ns, end_ns;
+	struct srtp_fails srtp_fails;
 	unsigned int n_streams, last_stream;
 	struct rx_stream streams[MAX_STREAMS];
 	struct hist lat;
@@ -186,6 +204,9 @@ void rx_free(struct rx *rx);
 void rx_report(const struct rx *rx, uint64_t sent, struct rx_report *r);
 void print_rx_json(const struct rx *rx, const struct rx_report *r, const char *lat);
 void print_rx_text(const struct rx *rx, const struct rx_report *r, const char *lat);
+/* The srtp_fails counters as JSON members (each after a comma), and as text. */
+void print_srtp_json(const struct srtp_fails *f);
+void print_srtp_text(const struct srtp_fails *f);
 
 /* ---- commands: 0 or the exit code ---- */
 

@@ -4,6 +4,9 @@
  * the commands (send.c, sink.c, pair.c, rtcp.c). */
 #include "common.h"
 
+#include "log.h"
+
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -42,6 +45,7 @@ enum opt_id {
 	O_LOCAL,
 	O_COUNT,
 	O_DELAY,
+	O_SRTP_KEY,
 	O_JSON,
 	O_HELP,
 };
@@ -55,11 +59,12 @@ static const struct mode_desc {
 	const char *name;
 	unsigned int allowed, required;
 } modes[] = {
-	[M_SEND] = {"send", TX_OPTS | BIT(O_TO) | BIT(O_FROM) | BIT(O_RTT),
+	[M_SEND] = {"send", TX_OPTS | BIT(O_TO) | BIT(O_FROM) | BIT(O_RTT) | BIT(O_SRTP_KEY),
 		    BIT(O_TO) | BIT(O_PPS) | BIT(O_DURATION)},
-	[M_SINK] = {"sink", BIT(O_LISTEN) | BIT(O_DURATION) | BIT(O_EXPECT),
+	[M_SINK] = {"sink", BIT(O_LISTEN) | BIT(O_DURATION) | BIT(O_EXPECT) | BIT(O_SRTP_KEY),
 		    BIT(O_LISTEN) | BIT(O_DURATION)},
-	[M_ECHO] = {"echo", BIT(O_LISTEN) | BIT(O_DURATION), BIT(O_LISTEN) | BIT(O_DURATION)},
+	[M_ECHO] = {"echo", BIT(O_LISTEN) | BIT(O_DURATION) | BIT(O_SRTP_KEY),
+		    BIT(O_LISTEN) | BIT(O_DURATION)},
 	[M_PAIR] = {"pair",
 		    TX_OPTS | BIT(O_A) | BIT(O_B) | BIT(O_RELAY_A) | BIT(O_RELAY_B) | BIT(O_BOTH),
 		    BIT(O_A) | BIT(O_B) | BIT(O_RELAY_A) | BIT(O_PPS) | BIT(O_DURATION)},
@@ -90,6 +95,7 @@ static const struct option long_opts[] = {
 	{"local", required_argument, NULL, O_LOCAL},
 	{"count", required_argument, NULL, O_COUNT},
 	{"delay", required_argument, NULL, O_DELAY},
+	{"srtp-key", required_argument, NULL, O_SRTP_KEY},
 	{"json", no_argument, NULL, O_JSON},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
@@ -100,11 +106,11 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: rtpgen [-j] COMMAND OPTIONS\n"
 		"  send --to IP:PORT... [--from IP:PORT] --pps N --duration S [--size BYTES]\n"
-		"       [--ssrc X] [--pt N] [--batch N] [--rtt] [--wait MS]\n"
+		"       [--ssrc X] [--pt N] [--batch N] [--rtt] [--wait MS] [--srtp-key KEY]\n"
 		"       Send paced RTP; with --rtt also receive the packets an echo returns.\n"
-		"  sink --listen IP:PORT --duration S [--expect N]\n"
+		"  sink --listen IP:PORT --duration S [--expect N] [--srtp-key KEY]\n"
 		"       Receive RTP, report loss, reordering, duplicates and one-way latency.\n"
-		"  echo --listen IP:PORT --duration S\n"
+		"  echo --listen IP:PORT --duration S [--srtp-key KEY]\n"
 		"       Send every packet back to its source.\n"
 		"  pair --a IP:PORT --b IP:PORT --relay-a IP:PORT... [--relay-b IP:PORT...]\n"
 		"       --pps N --duration S [--size BYTES] [--ssrc X] [--pt N] [--batch N]\n"
@@ -129,6 +135,11 @@ static void usage(FILE *f)
 		"  --expect N      packets the sink should see (loss counts the missing tail)\n"
 		"  --delay MS      rtcp: only receive for this long before the first packet\n"
 		"  --count N       rtcp: packets to send (k and M suffixes allowed)\n"
+		"  --srtp-key KEY  SRTP with an SDES key as in a=crypto, \"SUITE inline:BASE64\"\n"
+		"                  (a tag before it is allowed): send protects each packet\n"
+		"                  (--size is before the tag); sink, echo and send --rtt\n"
+		"                  unprotect RTP and count failures (auth, replay, error)\n"
+		"                  instead of measuring them; echo protects its replies\n"
 		"A bare PORT means 127.0.0.1:PORT.\n",
 		MAX_STREAMS, MIN_SIZE, MAX_SIZE, DEF_SIZE, MAX_BATCH, DEF_BATCH, DEF_WAIT_MS);
 }
@@ -217,6 +228,25 @@ static int add_endpoint(struct endpoint *list, unsigned int *n, const char *name
 	return 0;
 }
 
+/* "SUITE inline:KEY", or an a=crypto value with its tag, as an SDP carries it. The key is not
+ * echoed in errors. */
+static int parse_srtp_key(struct opts *o, const char *name, const char *arg)
+{
+	char line[SDES_MAX_LINE_LEN];
+	const char *err = "too long";
+	int n;
+
+	/* Quiet: srtpx_init warns about suites it disables, which sdes_parse then refuses. */
+	log_init(LOG_ERR, true);
+	if (srtpx_init())
+		return arg_error("--%s: libsrtp2 does not initialise", name);
+	n = snprintf(line, sizeof(line), "%s%s", isdigit((unsigned char)arg[0]) ? "" : "1 ", arg);
+	if (n < 0 || (size_t)n >= sizeof(line) || sdes_parse(line, (size_t)n, &o->srtp_key, &err))
+		return arg_error("--%s: not a usable SDES key: %s", name, err);
+	o->srtp = true;
+	return 0;
+}
+
 static int parse_one(struct opts *o, int id, const char *arg)
 {
 	const char *name = opt_name(id);
@@ -289,6 +319,8 @@ static int parse_one(struct opts *o, int id, const char *arg)
 	case O_BOTH:
 		o->both = true;
 		return 0;
+	case O_SRTP_KEY:
+		return parse_srtp_key(o, name, arg);
 	}
 	return 0;
 }

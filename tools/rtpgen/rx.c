@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* rtpgen: the measuring RTP receiver used by send --rtt, sink and pair: loss, reordering,
- * duplicates and a latency histogram per run; and its summary output. */
+ * duplicates and a latency histogram per run, after SRTP checks with --srtp-key; and its summary
+ * output. */
 #include "common.h"
 
 #include <errno.h>
@@ -236,8 +237,13 @@ int rx_run(struct rx *rx)
 		}
 		now = now_ns();
 		for (int k = 0; k < r; k++) {
+			unsigned int len = msgs[k].msg_len;
+
+			if (!unprotect_rtp(rx->srtp, iov[k].iov_base, &len, RX_BUF,
+					   &rx->srtp_fails))
+				continue;
 			ep_unmap_v4(&names[k]);
-			rx_account(rx, iov[k].iov_base, msgs[k].msg_len, &names[k], now);
+			rx_account(rx, iov[k].iov_base, len, &names[k], now);
 		}
 	}
 	rx->end_ns = now_ns();
@@ -295,6 +301,8 @@ void print_rx_json(const struct rx *rx, const struct rx_report *r, const char *l
 	       rx->packets, rx->bytes, rx->unique, r->expected, r->lost, r->loss_pct, rx->reordered,
 	       rx->dups, rx->non_rtp, rx->wrong_src, rx->untracked, rx->bad_latency, rx->n_streams,
 	       lat, rx->lat.count, lat, r->p50, lat, r->p99, lat, r->max);
+	if (rx->srtp)
+		print_srtp_json(&rx->srtp_fails);
 }
 
 void print_rx_text(const struct rx *rx, const struct rx_report *r, const char *lat)
@@ -306,6 +314,21 @@ void print_rx_text(const struct rx *rx, const struct rx_report *r, const char *l
 		printf(", non-RTP %" PRIu64, rx->non_rtp);
 	if (rx->n_srcs)
 		printf(", wrong source %" PRIu64, rx->wrong_src);
+	if (rx->srtp)
+		print_srtp_text(&rx->srtp_fails);
 	if (rx->lat.count)
 		printf("; %s p50 %.1f us, p99 %.1f us, max %.1f us", lat, r->p50, r->p99, r->max);
+}
+
+void print_srtp_json(const struct srtp_fails *f)
+{
+	printf(",\"srtp_auth_failures\":%" PRIu64 ",\"srtp_replays\":%" PRIu64
+	       ",\"srtp_errors\":%" PRIu64,
+	       f->auth, f->replay, f->error);
+}
+
+void print_srtp_text(const struct srtp_fails *f)
+{
+	printf("; SRTP auth failures %" PRIu64 ", replays %" PRIu64 ", errors %" PRIu64, f->auth,
+	       f->replay, f->error);
 }

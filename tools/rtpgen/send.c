@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* rtpgen send: paced RTP to one or more destinations; with --rtt also receives what an echo
- * returns and reports the round-trip times. */
+/* rtpgen send: paced RTP (or SRTP) to one or more destinations; with --rtt also receives what
+ * an echo returns and reports the round-trip times. */
 #include "common.h"
 
 #include <inttypes.h>
@@ -23,9 +23,16 @@ int cmd_send(const struct opts *o)
 	if (fd < 0)
 		return 1;
 	tx_init(&t, o, fd, o->to, o->n_to, conn, o->ssrc);
+	if (open_srtp(o, SRTPX_ENCRYPT, &t.srtp)) {
+		close(fd);
+		return 1;
+	}
 	if (o->rtt) {
 		rx = calloc(1, sizeof(*rx));
-		if (!rx) {
+		/* An echo sends back SRTP under the same key (rtpgen echo --srtp-key). */
+		if (!rx || open_srtp(o, SRTPX_DECRYPT, &rx->srtp)) {
+			free(rx);
+			srtpx_free(t.srtp);
 			close(fd);
 			return 1;
 		}
@@ -34,6 +41,8 @@ int cmd_send(const struct opts *o)
 		rx->wait_ns = (uint64_t)o->wait_ms * 1000000;
 		if (pthread_create(&th, NULL, tx_thread, &t)) {
 			fprintf(stderr, "rtpgen: can't start the sender thread\n");
+			srtpx_free(rx->srtp);
+			srtpx_free(t.srtp);
 			free(rx);
 			close(fd);
 			return 1;
@@ -74,9 +83,12 @@ int cmd_send(const struct opts *o)
 		}
 		putchar('\n');
 	}
-	if (rx)
+	if (rx) {
 		rx_free(rx);
+		srtpx_free(rx->srtp);
+	}
 	free(rx);
+	srtpx_free(t.srtp);
 	close(fd);
 	return rc;
 }

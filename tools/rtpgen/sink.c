@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* rtpgen sink and echo: receive RTP on one address, and either measure it (sink) or send every
- * packet back to its source (echo). */
+/* rtpgen sink and echo: receive RTP (or check and unprotect SRTP) on one address, and either
+ * measure it (sink) or send every packet back to its source (echo, SRTP protected again). */
 #include "common.h"
 
 #include <errno.h>
@@ -22,7 +22,8 @@ int cmd_sink(const struct opts *o)
 	if (fd < 0)
 		return 1;
 	rx = calloc(1, sizeof(*rx));
-	if (!rx) {
+	if (!rx || open_srtp(o, SRTPX_DECRYPT, &rx->srtp)) {
+		free(rx);
 		close(fd);
 		return 1;
 	}
@@ -51,6 +52,7 @@ int cmd_sink(const struct opts *o)
 		putchar('\n');
 	}
 	rx_free(rx);
+	srtpx_free(rx->srtp);
 	free(rx);
 	close(fd);
 	return rc;
@@ -59,9 +61,11 @@ int cmd_sink(const struct opts *o)
 int cmd_echo(const struct opts *o)
 {
 	struct endpoint names[RX_BATCH];
-	struct mmsghdr msgs[RX_BATCH];
+	struct mmsghdr msgs[RX_BATCH], out[RX_BATCH];
 	struct iovec iov[RX_BATCH];
 	uint64_t echoed = 0, received = 0, errors = 0, deadline = 0, start;
+	struct srtpx *dec = NULL, *enc = NULL;
+	struct srtp_fails fails = {0};
 	char at[EP_STRLEN];
 	uint8_t *bufs;
 	int fd, err = 0;
@@ -70,7 +74,9 @@ int cmd_echo(const struct opts *o)
 	if (fd < 0)
 		return 1;
 	bufs = malloc((size_t)RX_BATCH * RX_BUF);
-	if (!bufs) {
+	if (!bufs || open_srtp(o, SRTPX_DECRYPT, &dec) || open_srtp(o, SRTPX_ENCRYPT, &enc)) {
+		srtpx_free(dec);
+		free(bufs);
 		close(fd);
 		return 1;
 	}
@@ -85,7 +91,7 @@ int cmd_echo(const struct opts *o)
 	if (o->duration_ns)
 		deadline = start + o->duration_ns;
 	while (!stop_flag && (!deadline || now_ns() < deadline)) {
-		int r, done = 0;
+		int r, n = 0, done = 0;
 
 		for (int k = 0; k < RX_BATCH; k++) {
 			iov[k].iov_len = RX_BUF;
@@ -100,10 +106,21 @@ int cmd_echo(const struct opts *o)
 			break;
 		}
 		received += (uint64_t)r;
-		for (int k = 0; k < r; k++)
-			iov[k].iov_len = msgs[k].msg_len;
-		while (done < r) {
-			int s = sendmmsg(fd, msgs + done, (unsigned int)(r - done), 0);
+		/* What failed SRTP checks is dropped; the rest goes back under the same key. */
+		for (int k = 0; k < r; k++) {
+			unsigned int len = msgs[k].msg_len;
+
+			if (!unprotect_rtp(dec, iov[k].iov_base, &len, RX_BUF, &fails))
+				continue;
+			if (enc && srtpx_rtp(enc, iov[k].iov_base, &len, RX_BUF)) {
+				errors++;
+				continue;
+			}
+			iov[k].iov_len = len;
+			out[n++] = msgs[k];
+		}
+		while (done < n) {
+			int s = sendmmsg(fd, out + done, (unsigned int)(n - done), 0);
 
 			if (s < 0) {
 				if (errno == EINTR)
@@ -122,12 +139,17 @@ int cmd_echo(const struct opts *o)
 	ep_str(&o->listen, at, sizeof(at));
 	if (o->json)
 		printf("{\"mode\":\"echo\",\"listen\":\"%s\",\"duration_s\":%.3f,\"received\":"
-		       "%" PRIu64 ",\"echoed\":%" PRIu64 ",\"errors\":%" PRIu64 "}\n",
+		       "%" PRIu64 ",\"echoed\":%" PRIu64 ",\"errors\":%" PRIu64,
 		       at, (double)(now_ns() - start) / 1e9, received, echoed, errors);
 	else
 		printf("rtpgen echo at %s: received %" PRIu64 ", echoed %" PRIu64
-		       ", errors %" PRIu64 "\n",
+		       ", errors %" PRIu64,
 		       at, received, echoed, errors);
+	if (dec)
+		(o->json ? print_srtp_json : print_srtp_text)(&fails);
+	printf(o->json ? "}\n" : "\n");
+	srtpx_free(dec);
+	srtpx_free(enc);
 	free(bufs);
 	close(fd);
 	return err ? 1 : 0;

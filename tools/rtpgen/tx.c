@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* rtpgen: the paced RTP sender used by send and pair: batches through sendmmsg on a schedule
- * of --pps, with a bounded backlog when it falls behind; and its summary output. */
+ * of --pps, with a bounded backlog when it falls behind, SRTP-protected with --srtp-key; and its
+ * summary output. */
 #include "common.h"
 
 #include <errno.h>
@@ -61,13 +62,15 @@ static uint64_t due_count(uint64_t base_idx, uint64_t base_ns, uint64_t now, uin
 
 int tx_run(struct tx *t)
 {
+	/* Room for the SRTP tag after each packet. */
+	size_t stride = t->size + (t->srtp ? SRTPX_OVERHEAD : 0);
 	uint64_t i = 0, base_idx = 0, base_ns, debt_max;
 	struct mmsghdr *msgs;
 	struct iovec *iov;
 	uint8_t *bufs;
 
 	t->start_ns = now_ns();
-	bufs = calloc(t->batch, t->size);
+	bufs = calloc(t->batch, stride);
 	iov = calloc(t->batch, sizeof(*iov));
 	msgs = calloc(t->batch, sizeof(*msgs));
 	if (!bufs || !iov || !msgs) {
@@ -75,7 +78,7 @@ int tx_run(struct tx *t)
 		goto out;
 	}
 	for (unsigned int k = 0; k < t->batch; k++) {
-		iov[k].iov_base = bufs + (size_t)k * t->size;
+		iov[k].iov_base = bufs + k * stride;
 		iov[k].iov_len = t->size;
 		msgs[k].msg_hdr.msg_iov = &iov[k];
 		msgs[k].msg_hdr.msg_iovlen = 1;
@@ -106,8 +109,18 @@ int tx_run(struct tx *t)
 		if (due > t->count)
 			due = t->count;
 		n = due - i > t->batch ? t->batch : (unsigned int)(due - i);
-		for (unsigned int k = 0; k < n; k++)
+		for (unsigned int k = 0; k < n; k++) {
+			unsigned int len = t->size;
+
 			rtp_fill(t, &msgs[k], i + k, now);
+			/* Packets sendmmsg left are protected again: the context allows it. */
+			if (t->srtp &&
+			    srtpx_rtp(t->srtp, iov[k].iov_base, &len, (unsigned int)stride))
+				t->err = -EIO;
+			iov[k].iov_len = len;
+		}
+		if (t->err)
+			break;
 		r = sendmmsg(t->fd, msgs, n, 0);
 		if (r < 0) {
 			if (errno == EINTR)
