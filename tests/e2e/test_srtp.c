@@ -131,6 +131,9 @@ static void key_make(struct sdes_crypto *c, enum sdes_suite_id suite, unsigned i
 	assert_int_equal(sdes_generate(c, &sdes_suites[suite], tag), 0);
 }
 
+/* Extra xrelayd options of the next call_offer (NULL: none). */
+static const char *const *daemon_args;
+
 /* Offer from A (proto, A's keys, extra ng keys), then B's answer with B's proto and B's key
  * (NULL: plain RTP). */
 static void call_offer(struct call *c, const char *proto_a, const struct sdes_crypto *const *a_keys,
@@ -141,7 +144,7 @@ static void call_offer(struct call *c, const char *proto_a, const struct sdes_cr
 	struct bnode *r;
 
 	assert_int_equal(srtpx_init(), 0);
-	daemon_start(&c->d, NULL);
+	daemon_start(&c->d, daemon_args);
 	c->a = barena_new();
 	leg_open(&c->A);
 	leg_open(&c->B);
@@ -396,6 +399,47 @@ static void test_rtp_to_srtp(void **state)
 }
 
 /* SRTP from A, plain RTP towards B ("transport-protocol": "RTP/AVP"). */
+/* A restarted xrelayd carries an SRTP call on with the keys it saved: what A sends is still
+ * decrypted, what goes to A still encrypted with the key A was given. */
+static void test_restart_keeps_keys(void **state)
+{
+	char dir[] = "/tmp/xrelay-srtp-state.XXXXXX", opt[64], rm[96];
+	const char *args[] = {opt, NULL};
+	struct sdes_crypto a1;
+	const struct sdes_crypto *a_keys[] = {&a1, NULL};
+	struct party A = {0}, B = {0};
+	uint8_t plain[PKT];
+	unsigned int len;
+	struct call c;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(opt, sizeof(opt), "--state-dir=%s", dir);
+	daemon_args = args;
+	key_make(&a1, SDES_AES_CM_128_HMAC_SHA1_80, 1);
+	call_offer(&c, "RTP/SAVP", a_keys, ",\"transport-protocol\":\"RTP/AVP\"");
+	call_answer(&c, "RTP/AVP", NULL);
+	assert_int_equal(c.to_A.n, 1);
+	A.tx = ctx(&a1, SRTPX_ENCRYPT);
+	A.rx = ctx(&c.to_A.crypto[0], SRTPX_DECRYPT);
+	media_both_ways(&c, &A, &B, 3, false);
+
+	assert_int_equal(daemon_stop(&c.d), 0);
+	daemon_start(&c.d, args);
+	for (uint16_t i = 0; i < 3; i++) {
+		len = make_rtp(plain, (uint16_t)(300 + i), 0xaaaa0001);
+		send_expect(&A, c.A.rtp, c.relay_for_A, &B, c.B.rtp, plain, len, false, NULL, NULL,
+			    "RTP A->B after the restart");
+		len = make_rtp(plain, (uint16_t)(9000 + i), 0xbbbb0002);
+		send_expect(&B, c.B.rtp, c.relay_for_B, &A, c.A.rtp, plain, len, false, NULL, NULL,
+			    "RTP B->A after the restart");
+	}
+	daemon_args = NULL;
+	party_free(&A);
+	call_end(&c);
+	snprintf(rm, sizeof(rm), "rm -rf %s", dir);
+	assert_int_equal(system(rm), 0);
+}
+
 static void test_srtp_to_rtp(void **state)
 {
 	struct call c;
@@ -657,6 +701,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_rtp_to_srtp, daemons_teardown),
 		cmocka_unit_test_teardown(test_srtp_to_rtp, daemons_teardown),
+		cmocka_unit_test_teardown(test_restart_keeps_keys, daemons_teardown),
 		cmocka_unit_test_teardown(test_srtp_suites, daemons_teardown),
 		cmocka_unit_test_teardown(test_passthrough, daemons_teardown),
 		cmocka_unit_test_teardown(test_nonew, daemons_teardown),
