@@ -375,6 +375,19 @@ struct crypto_out {
 	const char *ptr[2 * SDES_MAX_CRYPTO];
 };
 
+/* The crypto lines of the SDP being written, per media: the control thread's alone, and static
+ * so that an offer does not allocate (and free) 16 kB per media. */
+static struct crypto_out crypto_out[SDP_MAX_MEDIA];
+
+static struct crypto_out *crypto_out_reset(size_t n_media)
+{
+	for (size_t i = 0; i < n_media; i++) {
+		crypto_out[i].set = false;
+		crypto_out[i].n = 0;
+	}
+	return crypto_out;
+}
+
 /* Writes the SDP for `to` (the party that receives it) from `from`'s SDP s, with the crypto
  * lines co[] (one per media). */
 static char *write_sdp(struct sdp *s, struct monologue *from, struct monologue *to, bool offer,
@@ -436,8 +449,10 @@ out:
 
 static void ml_free(struct monologue *ml)
 {
-	for (unsigned int i = 0; i < ml->n_media; i++)
+	for (unsigned int i = 0; i < ml->n_media; i++) {
+		free(ml->media[i]->crypto);
 		free(ml->media[i]);
+	}
 	free(ml->media);
 	free(ml->tag);
 	free(ml->via_branch);
@@ -603,9 +618,7 @@ char *call_offer(const struct call_opts *o, const char **err, const char **warni
 		return NULL;
 	if (parse_sdp(&s, o, err))
 		return NULL;
-	co = calloc(s.n_media ? s.n_media : 1, sizeof(*co));
-	if (!co)
-		goto nomem;
+	co = crypto_out_reset(s.n_media);
 	c = call_lookup(o->call_id);
 	if (!c) {
 		c = call_new(o->call_id, false);
@@ -679,7 +692,6 @@ char *call_offer(const struct call_opts *o, const char **err, const char **warni
 	if (!out)
 		goto nomem;
 	sdp_free(&s);
-	free(co);
 	(void)warning;
 	return out;
 nomem:
@@ -690,7 +702,6 @@ fail:
 		totals.rejected++;
 	}
 	sdp_free(&s);
-	free(co);
 	return NULL;
 }
 
@@ -723,11 +734,7 @@ char *call_answer(const struct call_opts *o, const char **err, const char **warn
 	 * choice the offer does not allow, found media by media). */
 	if (parse_sdp(&s, o, err))
 		return NULL;
-	co = calloc(s.n_media ? s.n_media : 1, sizeof(*co));
-	if (!co) {
-		*err = "Out of memory";
-		goto out;
-	}
+	co = crypto_out_reset(s.n_media);
 	if (s.n_media > x->n_media) {
 		*err = "Answer has more media than the offer";
 		goto out;
@@ -790,7 +797,6 @@ char *call_answer(const struct call_opts *o, const char **err, const char **warn
 		*err = "Out of memory";
 out:
 	sdp_free(&s);
-	free(co);
 	(void)warning;
 	return out;
 }

@@ -81,12 +81,14 @@ struct media {
 	struct kernel_fwd kfwd[2];
 	struct xr_entry_stats kbase[2]; /* counters of this stream's earlier, removed entries */
 	struct xr_entry_stats kcur[2];	/* the installed entry's counters, as last read */
-	struct media_crypto crypto;
+	struct media_crypto *crypto;	/* NULL until the media meets SRTP (call_crypto.c) */
 };
 
 /* call_crypto.c: SDES negotiation, as rtpengine does it. */
 /* The media's protocol is SRTP (RTP/SAVP, RTP/SAVPF). */
 bool media_is_srtp(const struct media *m);
+/* m's SDES state, made (zeroed) when it has none; NULL when out of memory. */
+struct media_crypto *media_crypto_get(struct media *m);
 /* Offer from mx (its SDP media sm) to my, whose protocol is set: remembers mx's crypto lines
  * and fills *lines (n in *n, at most 2 * SDES_MAX_CRYPTO, each of SDES_MAX_LINE_LEN bytes) with
  * the a=crypto values for my: mx's lines, then the relay's own suites with fresh keys. */

@@ -9,6 +9,7 @@
 #include "srtp.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 bool media_is_srtp(const struct media *m)
@@ -80,17 +81,35 @@ static int add_line(char (*lines)[SDES_MAX_LINE_LEN], size_t *n, const struct sd
 	return 0;
 }
 
+struct media_crypto *media_crypto_get(struct media *m)
+{
+	if (!m->crypto)
+		m->crypto = calloc(1, sizeof(*m->crypto));
+	return m->crypto;
+}
+
 int media_crypto_offer(struct media *mx, struct media *my, const struct sdp_media *sm,
 		       const struct sdes_opts *o, char (*lines)[SDES_MAX_LINE_LEN], size_t *n,
 		       const char **err)
 {
 	struct sdes_crypto relay[SDES_MAX_CRYPTO];
 	unsigned int n_relay = 0, next_tag = 1;
-	struct media_crypto *x = &mx->crypto;
+	struct media_crypto *x, *y;
 
 	*n = 0;
-	if ((media_is_srtp(mx) || media_is_srtp(my)) && srtp_ready(err))
+	if (!media_is_srtp(mx) && !media_is_srtp(my)) {
+		if (mx->crypto)
+			mx->crypto->n_offered = 0;
+		return 0;
+	}
+	if (srtp_ready(err))
 		return -EIO;
+	x = media_crypto_get(mx);
+	y = media_crypto_get(my);
+	if (!x || !y) {
+		*err = "Out of memory";
+		return -ENOMEM;
+	}
 	x->n_offered = media_is_srtp(mx) ? crypto_lines(sm, x->offered) : 0;
 	if (!media_is_srtp(my))
 		return 0;
@@ -106,8 +125,7 @@ int media_crypto_offer(struct media *mx, struct media *my, const struct sdp_medi
 	}
 	for (unsigned int i = 0; i < SDES_N_SUITES && !o->off && !o->nonew; i++) {
 		const struct sdes_suite *suite = &sdes_suites[i];
-		const struct sdes_crypto *had =
-			by_suite(my->crypto.relay, my->crypto.n_relay, suite);
+		const struct sdes_crypto *had = by_suite(y->relay, y->n_relay, suite);
 		struct sdes_crypto *c = &relay[n_relay];
 
 		if (!sdes_opts_allow(o, suite) || n_relay == SDES_MAX_CRYPTO)
@@ -127,8 +145,8 @@ int media_crypto_offer(struct media *mx, struct media *my, const struct sdp_medi
 			goto too_long;
 		n_relay++;
 	}
-	memcpy(my->crypto.relay, relay, n_relay * sizeof(relay[0]));
-	my->crypto.n_relay = n_relay;
+	memcpy(y->relay, relay, n_relay * sizeof(relay[0]));
+	y->n_relay = n_relay;
 	return 0;
 too_long:
 	*err = "SDES line too long";
@@ -157,6 +175,8 @@ static bool same(bool a_set, const struct sdes_crypto *a, bool b_set, const stru
 static void set_keys(struct media_crypto *mc, bool rx_set, const struct sdes_crypto *rx,
 		     bool tx_set, const struct sdes_crypto *tx)
 {
+	if (!mc)
+		return; /* never met SRTP: no keys to clear */
 	if (same(mc->rx_set, &mc->rx, rx_set, rx) && same(mc->tx_set, &mc->tx, tx_set, tx))
 		return;
 	mc->rx_set = rx_set;
@@ -171,7 +191,7 @@ static void set_keys(struct media_crypto *mc, bool rx_set, const struct sdes_cry
 int media_crypto_answer(struct media *my, struct media *mx, const struct sdp_media *sm,
 			char (*lines)[SDES_MAX_LINE_LEN], size_t *n, bool *keep, const char **err)
 {
-	struct media_crypto *x = &mx->crypto, *y = &my->crypto;
+	struct media_crypto *x, *y;
 	struct sdes_crypto answer[SDES_MAX_CRYPTO], x_rx, x_tx, y_rx, y_tx;
 	const struct sdes_crypto *pick = NULL, *mine;
 	bool y_srtp = media_is_srtp(my) && !my->rejected;
@@ -180,8 +200,19 @@ int media_crypto_answer(struct media *my, struct media *mx, const struct sdp_med
 
 	*n = 0;
 	*keep = false;
-	if ((y_srtp || x_srtp) && srtp_ready(err))
+	if (!y_srtp && !x_srtp) {
+		set_keys(mx->crypto, false, NULL, false, NULL);
+		set_keys(my->crypto, false, NULL, false, NULL);
+		return 0;
+	}
+	if (srtp_ready(err))
 		return -EIO;
+	x = media_crypto_get(mx);
+	y = media_crypto_get(my);
+	if (!x || !y) {
+		*err = "Out of memory";
+		return -ENOMEM;
+	}
 	if (y_srtp) {
 		if (!crypto_lines(sm, answer)) {
 			*err = "No usable a=crypto line in the answer";
@@ -230,9 +261,11 @@ int media_crypto_answer(struct media *my, struct media *mx, const struct sdp_med
 
 void media_crypto_cfg(struct media *m, int comp, struct stream_cfg *sc)
 {
-	struct media_crypto *mc = &m->crypto;
+	struct media_crypto *mc = m->crypto;
 	char addr[EP_STRLEN];
 
+	if (!mc)
+		return;
 	if (!mc->ctx_made[comp] || mc->ctx_gen[comp] != mc->gen) {
 		/* The worker frees the contexts this cfg replaces. */
 		mc->ctx_rx[comp] = mc->rx_set ? srtpx_new(&mc->rx, SRTPX_DECRYPT) : NULL;
@@ -252,8 +285,10 @@ void media_crypto_cfg(struct media *m, int comp, struct stream_cfg *sc)
 
 void media_crypto_forget(struct media *m)
 {
-	struct media_crypto *mc = &m->crypto;
+	struct media_crypto *mc = m->crypto;
 
+	if (!mc)
+		return;
 	for (int comp = COMP_RTP; comp <= COMP_RTCP; comp++) {
 		mc->ctx_made[comp] = false;
 		mc->ctx_rx[comp] = mc->ctx_tx[comp] = NULL;
@@ -264,5 +299,5 @@ bool media_needs_transform(struct media *m, int comp)
 {
 	struct media *p = media_peer(m);
 
-	return m->crypto.rx_set || (p && p->crypto.tx_set);
+	return (m->crypto && m->crypto->rx_set) || (p && p->crypto && p->crypto->tx_set);
 }

@@ -284,7 +284,8 @@ static json_t *media_to_json(struct media *m)
 	for (int comp = COMP_RTP; comp <= COMP_RTCP; comp++)
 		json_array_append_new(streams, stream_to_json(m, comp));
 	set(o, "streams", streams);
-	set(o, "crypto", media_crypto_to_json(&m->crypto));
+	if (m->crypto)
+		set(o, "crypto", media_crypto_to_json(m->crypto));
 	return o;
 }
 
@@ -499,10 +500,17 @@ static unsigned int crypto_list_from_json(struct reader *r, const json_t *a,
 	return n;
 }
 
-static void media_crypto_from_json(struct reader *r, struct media_crypto *mc, const json_t *o)
+static void media_crypto_from_json(struct reader *r, struct media *m, const json_t *o)
 {
+	struct media_crypto *mc;
+
 	if (!o)
 		return;
+	mc = media_crypto_get(m);
+	if (!mc) {
+		bad(r, "out of memory");
+		return;
+	}
 	mc->n_offered = crypto_list_from_json(r, json_object_get(o, "offered"), mc->offered);
 	mc->n_relay = crypto_list_from_json(r, json_object_get(o, "relay"), mc->relay);
 	mc->rx_set = crypto_from_json(r, json_object_get(o, "rx"), &mc->rx);
@@ -554,7 +562,7 @@ static void media_from_json(struct reader *r, struct media *m, const json_t *o)
 	}
 	json_array_foreach(streams, i, it)
 		stream_from_json(r, m, (int)i, it);
-	media_crypto_from_json(r, &m->crypto, json_object_get(o, "crypto"));
+	media_crypto_from_json(r, m, json_object_get(o, "crypto"));
 }
 
 static struct monologue *party_from_json(struct reader *r, struct call *c, const json_t *o,

@@ -11,7 +11,9 @@
 
 #include <stdint.h>
 
-#define SSRC_MAX     32	 /* SSRCs tracked per call; the least recently reported is dropped */
+#define SSRC_MAX                                                                                 \
+	8 /* SSRCs tracked per call (a video call has a handful); the least recently reported is \
+	     dropped */
 #define SSRC_SAMPLES 256 /* MOS samples kept per SSRC for the progression */
 
 struct ssrc_table;

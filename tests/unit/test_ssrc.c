@@ -473,20 +473,21 @@ static void test_eviction_one_packet(void **state)
 	feed_rr(t, &(struct blk){.reporter = 1000, .ssrc = 500, .fraction = 255, .cum_lost = 9},
 		T0);
 	memset(&ri, 0, sizeof(ri));
-	ri.n_blocks = ri.n_blocks_total = RTCP_MAX_BLOCKS;
-	for (uint32_t b = 0; b < RTCP_MAX_BLOCKS; b++) {
+	_Static_assert(SSRC_MAX <= RTCP_MAX_BLOCKS, "one packet can name SSRC_MAX SSRCs");
+	ri.n_blocks = ri.n_blocks_total = SSRC_MAX;
+	for (uint32_t b = 0; b < SSRC_MAX; b++) {
 		ri.blocks[b].reporter = 1000;
 		ri.blocks[b].ssrc = 1 + b;
 		ri.blocks[b].cum_lost = (int32_t)b;
 	}
 	ssrc_table_rtcp(t, &ri, T0 + 1000000);
 	rep = report(t, &a);
-	/* 1000 + 32 SSRCs: 500 and 1 went, 2..32 have one sample each */
-	assert_int_equal(rep->c.count, RTCP_MAX_BLOCKS - 1);
+	/* 1000 + SSRC_MAX SSRCs: 500 and 1 went, 2..SSRC_MAX have one sample each */
+	assert_int_equal(rep->c.count, SSRC_MAX - 1);
 	assert_false(has_ssrc(rep, 500));
 	assert_false(has_ssrc(rep, 1));
 	assert_false(has_ssrc(rep, 1000));
-	assert_int_equal(get(rep, 32, NULL, "cumulative loss"), 31);
+	assert_int_equal(get(rep, SSRC_MAX, NULL, "cumulative loss"), SSRC_MAX - 1);
 	assert_int_equal(get(rep, 2, "average MOS", "samples"), 1);
 	assert_int_equal(get(rep, 2, "average MOS", "packet loss"), 0);
 	barena_free(a);
