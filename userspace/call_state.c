@@ -7,6 +7,7 @@
 #include "call.h"
 #include "kernel.h"
 #include "log.h"
+#include "redis.h"
 #include "state.h"
 
 #include <errno.h>
@@ -32,7 +33,7 @@ void call_state_changed(struct call *c)
 {
 	char *id;
 
-	if (!state_enabled() || suspended || c->state_dirty)
+	if (!(state_enabled() || redis_writing()) || suspended || c->state_dirty)
 		return;
 	/* Before the change: the calls flushed now are between two requests, consistent, and c
 	 * is marked again below. */
@@ -77,7 +78,9 @@ static void save_one(const char *call_id)
 	if (state_name(name, sizeof(name), CALL_STATE_PREFIX, call_id))
 		return;
 	if (!c) {
-		state_put(name, NULL, 0); /* ended */
+		redis_put(call_id, NULL);
+		if (state_enabled())
+			state_put(name, NULL, 0); /* ended */
 		return;
 	}
 	if (!c->state_dirty)
@@ -90,7 +93,11 @@ static void save_one(const char *call_id)
 		log_warn_rl("[%s] state not saved: out of memory", call_id);
 		return;
 	}
-	state_put(name, data, strlen(data));
+	redis_put(call_id, data);
+	if (state_enabled())
+		state_put(name, data, strlen(data));
+	else
+		free(data);
 }
 
 void call_state_flush(void)
@@ -100,7 +107,7 @@ void call_state_flush(void)
 		free(dirty[i]);
 	}
 	n_dirty = 0;
-	if (!state_enabled()) {
+	if (!state_enabled() && !redis_writing()) {
 		free(dirty);
 		dirty = NULL;
 		cap_dirty = 0;
@@ -109,12 +116,13 @@ void call_state_flush(void)
 
 void call_state_save_all(void)
 {
-	if (!state_enabled())
+	if (!state_enabled() && !redis_writing())
 		return;
 	for (struct call *c = call_first(); c; c = call_next(c))
 		call_state_changed(c);
 	call_state_flush();
-	state_sync();
+	if (state_enabled())
+		state_sync();
 	free(dirty);
 	dirty = NULL;
 	cap_dirty = 0;
@@ -735,6 +743,39 @@ int call_state_restore(void)
 			 rs.restored == 1 ? "" : "s", state_dir(), rs.set_aside,
 			 rs.set_aside == 1 ? "" : "s");
 	return rs.restored;
+}
+
+int call_state_adopt_json(const char *call_id, const char *data, size_t len, int *lost)
+{
+	char err[256];
+	json_error_t jerr;
+	struct call *c;
+	json_t *j;
+
+	*lost = 0;
+	if (call_lookup(call_id)) {
+		log_warn("[%s] not taken over: this node has a call of that call-id", call_id);
+		return -EEXIST;
+	}
+	j = json_loadb(data, len, 0, &jerr);
+	if (!j) {
+		log_warn("[%s] not taken over: its state is not valid JSON (line %d: %s)", call_id,
+			 jerr.line, jerr.text);
+		return -EINVAL;
+	}
+	c = call_from_json(j, err, sizeof(err));
+	json_decref(j);
+	if (!c) {
+		log_warn("[%s] not taken over: %s", call_id, err);
+		return -EINVAL;
+	}
+	*lost = call_restore_start(c);
+	for (unsigned int i = 0; i < c->n_mls; i++)
+		for (unsigned int k = 0; k < c->mls[i]->n_media; k++)
+			media_kernel_sync(c->mls[i]->media[k]);
+	call_state_changed(c); /* this node's from now on */
+	log_info("[%s] call taken over", c->call_id);
+	return 0;
 }
 
 void call_state_adopt_kernel(void)

@@ -33,6 +33,10 @@ void call_state_resume(void);
  * is set aside (NAME.bad) with a log line naming it and why; the other calls are restored.
  * Returns how many calls were restored. */
 int call_state_restore(void);
+/* A call another node saved (Redis, redis.c): restored like a saved file, kernel entries
+ * installed, and recorded as this node's. *lost: media whose ports could not be bound.
+ * 0, -EEXIST (a call of that call-id runs here) or -EINVAL (unreadable; logged). */
+int call_state_adopt_json(const char *call_id, const char *data, size_t len, int *lost);
 /* After kernel_start: every call takes over the kernel entries its streams had (restored
  * before the program was loaded), and installs what is missing. */
 void call_state_adopt_kernel(void);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "log.h"
+#include "redis.h"
 #include "state.h"
 #include "xrelay/abi.h"
 
@@ -47,6 +48,8 @@ enum {
 	O_STATE_DIR,
 	O_PIN_ROOT,
 	O_CLEANUP,
+	O_REDIS,
+	O_REDIS_ROLE,
 };
 
 struct opt_def {
@@ -92,6 +95,11 @@ static const struct opt_def opts[] = {
 	 "where the fast path's maps are pinned (default " XR_PIN_ROOT ")"},
 	{"state-dir", O_STATE_DIR, "DIR", false,
 	 "keep the calls here across restarts, or 'none' (default " STATE_DEFAULT_DIR ")"},
+	{"redis", O_REDIS, "HOST:PORT[/DB]", false,
+	 "keep the calls in this Redis too (active), or follow it (standby)"},
+	{"redis-role", O_REDIS_ROLE, "ROLE", false,
+	 "active (default): write the calls to --redis; standby: hold its calls as foreign "
+	 "calls until the ng command takeover"},
 	{"cleanup", O_CLEANUP, NULL, true,
 	 "detach the fast path, unpin its maps, forget the saved calls, and exit"},
 	{"rtcp-kernel", O_RTCP_KERNEL, NULL, false,
@@ -469,6 +477,23 @@ static int apply(struct loader *ld, const struct opt_def *o, char *val)
 		return set_path(ld, o, val, cfg->pin_root, sizeof(cfg->pin_root));
 	case O_CLEANUP:
 		return set_flag(ld, o, val, &cfg->cleanup);
+	case O_REDIS: {
+		char host[256];
+		int port, db;
+
+		if (!strcmp(val, "none")) {
+			cfg->redis[0] = 0;
+			return 0;
+		}
+		if (redis_parse(val, host, sizeof(host), &port, &db))
+			return fail(ld, o, "'%s' is not HOST:PORT[/DB] (DB 0-15)", val);
+		return set_path(ld, o, val, cfg->redis, sizeof(cfg->redis));
+	}
+	case O_REDIS_ROLE:
+		if (strcmp(val, "active") && strcmp(val, "standby"))
+			return fail(ld, o, "'%s' is not active or standby", val);
+		cfg->redis_standby = !strcmp(val, "standby");
+		return 0;
 	case 'L':
 		rc = log_level_parse(val);
 		if (rc < 0)

@@ -57,6 +57,8 @@ struct config {
 	/* Calls kept across restarts (docs/reliability.md); "none" = not kept. */
 	char state_dir[CONFIG_PATH_LEN];
 	char pin_root[CONFIG_PATH_LEN];	      /* bpffs directory of the fast path's maps */
+	char redis[CONFIG_PATH_LEN];	      /* --redis HOST:PORT[/DB]; "" = none (default) */
+	bool redis_standby;		      /* --redis-role=standby: follow, do not write */
 	bool cleanup;			      /* --cleanup: undo what runs left behind, and exit */
 	char config_section[CONFIG_NAME_LEN]; /* INI section; default "xrelay" */
 	/* ng over TCP; HTTP (ng, WebSocket ng, /ping, /metrics). Unset (default): off. */

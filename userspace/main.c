@@ -14,6 +14,7 @@
 #include "ng_conn.h"
 #include "ng_server.h"
 #include "ng_tcp.h"
+#include "redis.h"
 #include "state.h"
 #include "worker.h"
 
@@ -143,7 +144,7 @@ static int run(const struct config *cfg)
 	struct itimerspec tick = {.it_interval = {1, 0}, .it_value = {1, 0}};
 	char addr[EP_STRLEN];
 	sigset_t sigs;
-	int ep = -1, ng = -1, ctl = -1, tfd = -1, sfd = -1, evfd, ret;
+	int ep = -1, ng = -1, ctl = -1, tfd = -1, sfd = -1, evfd, rfd, ret;
 
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -177,13 +178,17 @@ static int run(const struct config *cfg)
 	}
 	ctl = open_control(cfg);
 	start_kernel_and_calls(cfg);
+	ret = redis_open(cfg);
+	if (ret)
+		goto out;
+	rfd = redis_event_fd();
 	evfd = workers_event_fd();
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (ep < 0 || tfd < 0 || sfd < 0 || timerfd_settime(tfd, 0, &tick, NULL) ||
 	    add_fd(ep, ng) || (ctl >= 0 && add_fd(ep, ctl)) || add_fd(ep, tfd) || add_fd(ep, sfd) ||
-	    add_fd(ep, evfd)) {
+	    add_fd(ep, evfd) || (rfd >= 0 && add_fd(ep, rfd))) {
 		ret = -errno;
 		log_err("cannot set up the control loop: %s", strerror(errno));
 		goto out;
@@ -220,6 +225,8 @@ static int run(const struct config *cfg)
 				ng_server_readable(fd);
 			} else if (fd == evfd) {
 				calls_poll();
+			} else if (fd == rfd && rfd >= 0) {
+				redis_poll();
 			} else if (fd == tfd) {
 				uint64_t exp;
 				time_t now = time(NULL);
@@ -255,8 +262,13 @@ out:
 		call_state_save_all();
 		calls_detach();
 	} else {
+		/* With Redis the calls stay there for a standby to take over: saved, not ended. */
+		call_state_save_all();
+		call_state_suspend();
 		calls_shutdown();
+		call_state_resume();
 	}
+	redis_close();
 	kernel_close(false);
 	if (ctl >= 0)
 		ng_server_close_unix(ctl, cfg->control_socket);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* ng commands: ping, offer, answer, delete, query, list, statistics. Every malformed request
- * becomes an error reply; nothing here aborts. */
+/* ng commands: ping, offer, answer, delete, query, list, statistics, takeover. Every malformed
+ * request becomes an error reply; nothing here aborts. */
 #include "ng_cmd.h"
 
 #include "call_report.h"
@@ -10,6 +10,7 @@
 #include "ng_allow.h"
 #include "ng_opts.h"
 #include "ports.h"
+#include "redis.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -111,10 +112,47 @@ static const char *cmd_query(struct barena *a, const struct bnode *req, struct b
 	if (!id || !*id)
 		return "No call-id in message";
 	c = call_lookup(id);
+	if (!c && redis_foreign_json(id)) {
+		/* Another node's call, held for a takeover (redis.c): no ports, no media here. */
+		bn_dict_add_str(a, reply, "result", "ok");
+		bn_dict_add_str(a, reply, "foreign", "yes");
+		return NULL;
+	}
 	if (!c)
 		return "Unknown call-id";
 	bn_dict_add_str(a, reply, "result", "ok");
 	return call_report(a, reply, c) ? NULL : "Out of memory";
+}
+
+struct foreign_list {
+	struct barena *a;
+	struct bnode *calls;
+	long long limit;
+};
+
+static void list_foreign(const char *call_id, void *arg)
+{
+	struct foreign_list *fl = arg;
+
+	if (fl->limit-- > 0)
+		bn_list_append(fl->calls, bn_str(fl->a, call_id));
+}
+
+/* xrelay's own: a standby (--redis-role=standby) carries the active node's calls on. */
+static const char *cmd_takeover(struct barena *a, const struct bnode *req, struct bnode *reply)
+{
+	int restored, lost, ret = redis_takeover(&restored, &lost);
+
+	if (ret == -ENOTCONN)
+		return "Not a standby: no --redis";
+	if (ret == -EALREADY)
+		return "Already the active node";
+	if (ret)
+		return "Takeover failed";
+	bn_dict_add_str(a, reply, "result", "ok");
+	bn_dict_add_int(a, reply, "restored", restored);
+	bn_dict_add_int(a, reply, "lost media", lost);
+	return NULL;
 }
 
 static const char *cmd_list(struct barena *a, const struct bnode *req, struct bnode *reply)
@@ -128,6 +166,7 @@ static const char *cmd_list(struct barena *a, const struct bnode *req, struct bn
 		return "Out of memory";
 	for (struct call *c = call_first(); c && limit > 0; c = call_next(c), limit--)
 		bn_list_append(calls, bn_str(a, c->call_id));
+	redis_foreign_each(list_foreign, &(struct foreign_list){a, calls, limit});
 	bn_dict_add_str(a, reply, "result", "ok");
 	bn_dict_add(a, reply, "calls", calls);
 	return NULL;
@@ -196,8 +235,9 @@ static const char *cmd_statistics(struct barena *a, const struct bnode *req, str
 		return "Out of memory";
 	calls_sum(&sum, true);
 	bn_dict_add_int(a, cur, "sessionsown", (long long)calls_count());
-	bn_dict_add_int(a, cur, "sessionsforeign", 0);
-	bn_dict_add_int(a, cur, "sessionstotal", (long long)calls_count());
+	bn_dict_add_int(a, cur, "sessionsforeign", (long long)redis_foreign_count());
+	bn_dict_add_int(a, cur, "sessionstotal",
+			(long long)(calls_count() + redis_foreign_count()));
 	bn_dict_add_int(a, cur, "transcodedmedia", 0);
 	bn_dict_add_int(a, cur, "packetrate", (long long)t->packet_rate);
 	bn_dict_add_int(a, cur, "byterate", (long long)t->byte_rate);
@@ -250,6 +290,7 @@ static const struct {
 	{"query", cmd_query},
 	{"list", cmd_list},
 	{"statistics", cmd_statistics},
+	{"takeover", cmd_takeover},
 };
 
 static const char *dispatch(struct barena *a, const struct bnode *req, struct bnode *reply)
