@@ -50,6 +50,7 @@ enum {
 	O_CLEANUP,
 	O_REDIS,
 	O_REDIS_ROLE,
+	O_REDIS_TAKEOVER,
 };
 
 struct opt_def {
@@ -100,6 +101,9 @@ static const struct opt_def opts[] = {
 	{"redis-role", O_REDIS_ROLE, "ROLE", false,
 	 "active (default): write the calls to --redis; standby: hold its calls as foreign "
 	 "calls until the ng command takeover"},
+	{"redis-takeover", O_REDIS_TAKEOVER, "MODE", false,
+	 "standby: manual (default): on the ng command takeover only; auto: also when the "
+	 "active node's heartbeat expires"},
 	{"cleanup", O_CLEANUP, NULL, true,
 	 "detach the fast path, unpin its maps, forget the saved calls, and exit"},
 	{"rtcp-kernel", O_RTCP_KERNEL, NULL, false,
@@ -493,6 +497,11 @@ static int apply(struct loader *ld, const struct opt_def *o, char *val)
 		if (strcmp(val, "active") && strcmp(val, "standby"))
 			return fail(ld, o, "'%s' is not active or standby", val);
 		cfg->redis_standby = !strcmp(val, "standby");
+		return 0;
+	case O_REDIS_TAKEOVER:
+		if (strcmp(val, "manual") && strcmp(val, "auto"))
+			return fail(ld, o, "'%s' is not manual or auto", val);
+		cfg->redis_takeover_auto = !strcmp(val, "auto");
 		return 0;
 	case 'L':
 		rc = log_level_parse(val);

@@ -56,10 +56,11 @@ struct config {
 	char config_file[CONFIG_PATH_LEN]; /* "" or "none" = no file */
 	/* Calls kept across restarts (docs/reliability.md); "none" = not kept. */
 	char state_dir[CONFIG_PATH_LEN];
-	char pin_root[CONFIG_PATH_LEN];	      /* bpffs directory of the fast path's maps */
-	char redis[CONFIG_PATH_LEN];	      /* --redis HOST:PORT[/DB]; "" = none (default) */
-	bool redis_standby;		      /* --redis-role=standby: follow, do not write */
-	bool cleanup;			      /* --cleanup: undo what runs left behind, and exit */
+	char pin_root[CONFIG_PATH_LEN]; /* bpffs directory of the fast path's maps */
+	char redis[CONFIG_PATH_LEN];	/* --redis HOST:PORT[/DB]; "" = none (default) */
+	bool redis_standby;		/* --redis-role=standby: follow, do not write */
+	bool redis_takeover_auto;	/* --redis-takeover=auto: on the active node's death too */
+	bool cleanup;			/* --cleanup: undo what runs left behind, and exit */
 	char config_section[CONFIG_NAME_LEN]; /* INI section; default "xrelay" */
 	/* ng over TCP; HTTP (ng, WebSocket ng, /ping, /metrics). Unset (default): off. */
 	struct endpoint listen_tcp_ng;

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Calls in Redis (hiredis): an active node's writer thread SETs each changed call's JSON and
- * DELs ended ones; a standby's follower thread reads them (SCAN, then keyspace notifications)
- * into foreign calls that the control thread keeps and, on takeover, restores. */
+ * DELs ended ones, and refreshes the node's heartbeat; a standby's follower thread reads them
+ * (SCAN, then keyspace notifications) into foreign calls that the control thread keeps and, on
+ * takeover (ng command, or the heartbeat gone with --redis-takeover=auto), restores. */
 #include "redis.h"
 
+#include "addr.h"
 #include "call_state.h"
 #include "config.h"
 #include "log.h"
@@ -11,6 +13,7 @@
 #include <errno.h>
 #include <hiredis.h>
 #include <jansson.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +37,7 @@ struct msg {
 	size_t len;
 	unsigned int gen; /* follower: the (re)connection it was read in */
 	bool sync_end;	  /* follower: every call of gen has been read */
+	bool takeover;	  /* follower: the heartbeat is this node's now, take over */
 };
 
 struct queue {
@@ -43,6 +47,9 @@ struct queue {
 
 static struct {
 	bool on, active, writer_up, follower_up;
+	bool auto_takeover; /* --redis-takeover=auto */
+	bool beat_warned;   /* writer: the heartbeat named another node */
+	char node[320];	    /* this node's name in the heartbeat: HOSTNAME/NG-ADDRESS */
 	char host[256];
 	int port, db;
 	int evfd;
@@ -223,6 +230,14 @@ static bool sleep_or_stop(int ms)
 	return stop;
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ---- connections ---- */
 
 static bool reply_ok(redisReply *r)
@@ -257,12 +272,32 @@ static redisContext *connect_db(bool *warned)
 
 /* ---- the writer (active node) ---- */
 
-/* Sends the batch as one pipeline; 0, or -EIO with the connection unusable. */
-static int send_batch(redisContext *c, struct msg *list)
+/* The heartbeat's previous value (SET ... GET): another node's name means that node is, or was
+ * until less than the TTL ago, active too. Said once until the key is this node's again. */
+static void check_beat(redisReply *r)
 {
-	size_t n = 0;
+	bool other = r && r->type == REDIS_REPLY_STRING && strcmp(r->str, R.node);
+
+	if (other && !R.beat_warned)
+		log_warn("redis: " REDIS_ACTIVE_KEY " names another node (%.100s): it is, or was "
+			 "until less than %d ms ago, active too; two active nodes on one Redis "
+			 "overwrite each other's calls",
+			 r->str, REDIS_BEAT_TTL_MS);
+	else if (r && r->type == REDIS_REPLY_ERROR && !R.beat_warned)
+		log_warn("redis: the heartbeat was refused: %s", r->str);
+	R.beat_warned = other || (r && r->type == REDIS_REPLY_ERROR);
+}
+
+/* Sends the heartbeat (beat) and the batch as one pipeline; 0, or -EIO with the connection
+ * unusable. */
+static int send_batch(redisContext *c, struct msg *list, bool beat)
+{
+	size_t n = beat;
 	int ret = 0;
 
+	if (beat)
+		redisAppendCommand(c, "SET " REDIS_ACTIVE_KEY " %s PX %d GET", R.node,
+				   REDIS_BEAT_TTL_MS);
 	for (struct msg *m = list; m; m = m->next, n++) {
 		if (m->data)
 			redisAppendCommand(c, "SET " REDIS_KEY_PREFIX "%s %b", m->id, m->data,
@@ -275,7 +310,9 @@ static int send_batch(redisContext *c, struct msg *list)
 
 		if (redisGetReply(c, (void **)&r) != REDIS_OK)
 			return -EIO;
-		if (r && r->type == REDIS_REPLY_ERROR && !ret) {
+		if (beat && !i)
+			check_beat(r);
+		else if (r && r->type == REDIS_REPLY_ERROR && !ret) {
 			log_warn_rl("redis: a write was refused: %s", r->str);
 			ret = 0; /* refused (e.g. out of memory): not a reason to resend */
 		}
@@ -284,40 +321,52 @@ static int send_batch(redisContext *c, struct msg *list)
 	return ret;
 }
 
+/* The heartbeat is refreshed every REDIS_BEAT_MS, and once more at a stop: a clean stop leaves
+ * it (and the calls) to expire, so that a restart of this node within the TTL keeps the role and
+ * a longer stop lets an automatic standby take over, as a death would. */
 static void *writer_main(void *arg)
 {
 	redisContext *c = NULL;
 	bool warned = false, stop = false;
+	long long next_beat = 0;
 
 	while (!stop) {
 		struct msg *batch;
+		long long left;
+		bool beat;
 
 		pthread_mutex_lock(&R.lock);
-		while (!R.out.head && !R.stop)
-			pthread_cond_wait(&R.wake, &R.lock);
+		while (!R.out.head && !R.stop && (left = next_beat - now_ms()) > 0)
+			wait_locked((int)left);
 		stop = R.stop;
 		batch = q_take(&R.out);
 		pthread_mutex_unlock(&R.lock);
-		if (!batch)
-			break;
+		/* The last one at a stop only on a live connection: no reconnect to say it. */
+		beat = stop ? c != NULL : now_ms() >= next_beat;
+		if (!batch && !beat)
+			continue;
 		if (!c)
 			c = connect_db(&warned);
-		if (c && send_batch(c, batch)) {
+		if (c && send_batch(c, batch, beat)) {
 			log_warn("redis: connection to %s:%d lost: %s", R.host, R.port, c->errstr);
 			redisFree(c);
 			c = connect_db(&warned);
-			if (c && send_batch(c, batch)) {
+			if (c && send_batch(c, batch, beat)) {
 				redisFree(c);
 				c = NULL;
 			}
 		}
 		if (c) {
 			msg_free(batch);
+			if (beat)
+				next_beat = now_ms() + REDIS_BEAT_MS;
 			continue;
 		}
 		/* Unreachable: the batch goes back in front, within the bound, for the next try. */
 		pthread_mutex_lock(&R.lock);
-		if (!stop) {
+		if (!stop && !batch) {
+			stop = wait_locked(RETRY_MS);
+		} else if (!stop) {
 			struct msg **t = &batch;
 			size_t n = 0;
 
@@ -438,7 +487,8 @@ static int scan_all(redisContext *c, unsigned int gen)
 	return 0;
 }
 
-/* The standby needs keyspace events for generic (del, expire) and string (set) commands. */
+/* The standby needs keyspace events for generic (del, expire) and string (set) commands, and
+ * for expired keys (the heartbeat). */
 static void check_notify(redisContext *c)
 {
 	redisReply *r = redisCommand(c, "CONFIG GET notify-keyspace-events");
@@ -448,19 +498,20 @@ static void check_notify(redisContext *c)
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
 	    r->element[1]->type == REDIS_REPLY_STRING)
 		v = r->element[1]->str;
-	if (strchr(v, 'K') && (strchr(v, 'A') || (strchr(v, '$') && strchr(v, 'g')))) {
+	if (strchr(v, 'K') &&
+	    (strchr(v, 'A') || (strchr(v, '$') && strchr(v, 'g') && strchr(v, 'x')))) {
 		freeReplyObject(r);
 		return;
 	}
-	snprintf(want, sizeof(want), "%sK$g", v);
+	snprintf(want, sizeof(want), "%sK$gx", v);
 	freeReplyObject(r);
 	if (reply_ok(redisCommand(c, "CONFIG SET notify-keyspace-events %s", want)))
 		log_info("redis: keyspace notifications turned on (notify-keyspace-events %s)",
 			 want);
 	else
-		log_warn(
-			"redis: keyspace notifications are off and CONFIG SET was refused: set "
-			"notify-keyspace-events K$g in redis.conf, or this standby misses changes");
+		log_warn("redis: keyspace notifications are off and CONFIG SET was refused: set "
+			 "notify-keyspace-events K$gx in redis.conf, or this standby misses "
+			 "changes");
 }
 
 static bool set_fds(int a, int b)
@@ -475,29 +526,119 @@ static bool set_fds(int a, int b)
 	return !stop;
 }
 
+/* What the follower knows of the active node's heartbeat. */
+struct beat {
+	long long seen; /* last set (or start of following): it was there */
+	bool gone;	/* expired or deleted since */
+};
+
 /* A keyspace message: ["pmessage", pattern, "__keyspace@DB__:KEY", event]. */
-static int on_message(redisContext *cmd, redisReply *r, unsigned int gen)
+static int on_message(redisContext *cmd, redisReply *r, unsigned int gen, struct beat *b)
 {
+	const size_t al = strlen(REDIS_ACTIVE_KEY);
 	const char *key;
+	size_t keylen;
 
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
-	    r->element[2]->type != REDIS_REPLY_STRING)
+	    r->element[2]->type != REDIS_REPLY_STRING || r->element[3]->type != REDIS_REPLY_STRING)
 		return 0;
 	key = memmem(r->element[2]->str, r->element[2]->len, "__:", 3);
 	if (!key)
 		return 0;
 	key += 3;
-	return fetch(cmd, key, r->element[2]->len - (size_t)(key - r->element[2]->str), gen);
+	keylen = r->element[2]->len - (size_t)(key - r->element[2]->str);
+	if (keylen == al && !memcmp(key, REDIS_ACTIVE_KEY, al)) {
+		if (!strcmp(r->element[3]->str, "expired") || !strcmp(r->element[3]->str, "del"))
+			b->gone = true;
+		else
+			b->seen = now_ms();
+		return 0;
+	}
+	return fetch(cmd, key, keylen, gen);
+}
+
+/* --redis-takeover=auto: once the heartbeat expired, was deleted or was not refreshed for its
+ * TTL (a missed notification), claims it (SET NX: of several standbys one wins) and asks the
+ * control thread to take over. 1: claimed, 0: not (yet), -EIO. */
+static int try_claim(redisContext *cmd, struct beat *b)
+{
+	long long quiet = now_ms() - b->seen;
+	struct msg *m;
+	redisReply *r;
+	bool won;
+
+	if (!R.auto_takeover || (!b->gone && quiet <= REDIS_BEAT_TTL_MS))
+		return 0;
+	r = redisCommand(cmd, "SET " REDIS_ACTIVE_KEY " %s NX PX %d", R.node, REDIS_BEAT_TTL_MS);
+	if (!r)
+		return -EIO;
+	won = r->type == REDIS_REPLY_STATUS;
+	if (r->type == REDIS_REPLY_ERROR)
+		log_warn_rl("redis: cannot claim " REDIS_ACTIVE_KEY ": %s", r->str);
+	freeReplyObject(r);
+	b->gone = false;
+	if (!won) { /* another node holds it: check again in one beat if nothing is heard */
+		b->seen = now_ms() - REDIS_BEAT_TTL_MS + REDIS_BEAT_MS;
+		return 0;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m) /* the claim expires unrefreshed: another standby can take over */
+		return -ENOMEM;
+	log_warn("redis: the active node's heartbeat is gone (%lld ms without one): taking over",
+		 quiet);
+	m->takeover = true;
+	inbox(m);
+	return 1;
+}
+
+/* Reads notifications until the connection fails or the heartbeat is claimed; the socket is
+ * polled (not a blocking read) so that a heartbeat nobody refreshes is noticed on time. */
+static void follow_loop(redisContext *sub, redisContext *cmd, unsigned int gen)
+{
+	struct beat b = {.seen = now_ms()};
+
+	for (;;) {
+		struct pollfd p = {.fd = sub->fd, .events = POLLIN};
+		void *r = NULL;
+		int ret;
+
+		if (redisReaderGetReply(sub->reader, &r) != REDIS_OK)
+			return;
+		if (r) {
+			ret = on_message(cmd, r, gen, &b);
+			freeReplyObject(r);
+			if (ret)
+				return;
+			continue;
+		}
+		ret = try_claim(cmd, &b);
+		if (ret > 0) {
+			while (!sleep_or_stop(
+				RETRY_MS)) /* until redis_takeover stops this thread */
+				;
+			return;
+		}
+		if (ret < 0)
+			return;
+		ret = poll(&p, 1, 250);
+		if (ret < 0 && errno != EINTR)
+			return;
+		if (ret > 0 && redisBufferRead(sub) != REDIS_OK)
+			return;
+	}
 }
 
 static void follow(redisContext *sub, redisContext *cmd, unsigned int gen)
 {
-	redisReply *r;
 	struct msg *end;
 
 	check_notify(cmd);
 	redisSetTimeout(sub, (struct timeval){0, 0}); /* waits for news as long as it takes */
-	if (!reply_ok(redisCommand(sub, "PSUBSCRIBE __keyspace@%d__:" REDIS_KEY_PREFIX "*", R.db)))
+	/* Two patterns, two confirmations: the second is read (and ignored) by on_message. */
+	if (!reply_ok(redisCommand(sub,
+				   "PSUBSCRIBE __keyspace@%d__:" REDIS_KEY_PREFIX
+				   "* __keyspace@%d__:" REDIS_ACTIVE_KEY,
+				   R.db, R.db)))
 		return;
 	/* Subscribed first: a change during the scan is read again from its notification. */
 	if (scan_all(cmd, gen))
@@ -508,14 +649,9 @@ static void follow(redisContext *sub, redisContext *cmd, unsigned int gen)
 	end->sync_end = true;
 	end->gen = gen;
 	inbox(end);
-	log_info("redis: following %s:%d/%d as a standby", R.host, R.port, R.db);
-	while (redisGetReply(sub, (void **)&r) == REDIS_OK) {
-		int ret = on_message(cmd, r, gen);
-
-		freeReplyObject(r);
-		if (ret)
-			break;
-	}
+	log_info("redis: following %s:%d/%d as a standby (takeover: %s)", R.host, R.port, R.db,
+		 R.auto_takeover ? "auto" : "manual");
+	follow_loop(sub, cmd, gen);
 }
 
 static void *follower_main(void *arg)
@@ -543,9 +679,11 @@ static void *follower_main(void *arg)
 	return NULL;
 }
 
-void redis_poll(void)
+/* Takes in the follower's news; true when it claimed the heartbeat (auto takeover). */
+static bool take_inbox(void)
 {
 	struct msg *list, *m;
+	bool takeover = false;
 	uint64_t n;
 
 	if (R.evfd >= 0 && read(R.evfd, &n, sizeof(n)) < 0 && errno != EAGAIN)
@@ -558,6 +696,10 @@ void redis_poll(void)
 		json_t *v;
 		void *tmp;
 
+		if (m->takeover) {
+			takeover = true;
+			continue;
+		}
 		if (m->sync_end) { /* what this (re)connection did not see is gone */
 			json_object_foreach_safe(R.foreign, tmp, id, v)
 			{
@@ -577,6 +719,19 @@ void redis_poll(void)
 			log_warn_rl("[%s] foreign call not kept: out of memory", m->id);
 	}
 	msg_free(list);
+	return takeover;
+}
+
+void redis_poll(void)
+{
+	int restored, lost, ret;
+
+	if (!take_inbox() || R.active)
+		return;
+	/* The same path as the ng command takeover. */
+	ret = redis_takeover(&restored, &lost);
+	if (ret)
+		log_err("redis: automatic takeover failed: %s", strerror(-ret));
 }
 
 /* ---- start, stop, takeover ---- */
@@ -610,6 +765,17 @@ static void stop_threads(void)
 	R.stop = false;
 }
 
+/* HOSTNAME/NG-ADDRESS: the same for a restart of this node, different for another node. */
+static void set_node_name(const struct config *cfg)
+{
+	char host[256] = "", ng[EP_STRLEN];
+
+	if (gethostname(host, sizeof(host)))
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = 0;
+	snprintf(R.node, sizeof(R.node), "%s/%s", host, ep_str(&cfg->listen_ng, ng, sizeof(ng)));
+}
+
 int redis_open(const struct config *cfg)
 {
 	int ret;
@@ -623,6 +789,8 @@ int redis_open(const struct config *cfg)
 	}
 	R.on = true;
 	R.active = !cfg->redis_standby;
+	R.auto_takeover = cfg->redis_takeover_auto;
+	set_node_name(cfg);
 	if (R.active) {
 		log_info("redis: writing the calls to %s:%d/%d", R.host, R.port, R.db);
 		return start_thread(&R.writer, writer_main, &R.writer_up);
@@ -667,7 +835,7 @@ int redis_takeover(int *restored, int *lost)
 	if (R.active)
 		return -EALREADY;
 	stop_threads();
-	redis_poll(); /* what the follower read last */
+	take_inbox(); /* what the follower read last */
 	R.active = true;
 	ret = start_thread(&R.writer, writer_main, &R.writer_up);
 	if (ret)

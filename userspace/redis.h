@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* --redis: the calls' state (call_state.c's JSON) in Redis too. An active node writes it from a
  * writer thread; a standby follows it (keyspace notifications), keeps the calls as foreign calls
- * and, on `takeover`, restores them as a restart does and becomes the active node. */
+ * and, on `takeover` (or, with --redis-takeover=auto, once the active node's heartbeat is gone),
+ * restores them as a restart does and becomes the active node. */
 #ifndef XRELAY_REDIS_H
 #define XRELAY_REDIS_H
 
@@ -13,6 +14,12 @@ struct config;
 /* Every call is the string value of this prefix + its call-id. */
 #define REDIS_KEY_PREFIX   "xrelay:call:"
 #define REDIS_DEFAULT_PORT 6379
+/* The active node's heartbeat: its node name (HOSTNAME/NG-ADDRESS), SET every REDIS_BEAT_MS with
+ * a time to live of REDIS_BEAT_TTL_MS. A standby with --redis-takeover=auto takes over once it
+ * is gone (expired, deleted, or not refreshed for the TTL) and it could claim it (SET NX). */
+#define REDIS_ACTIVE_KEY  "xrelay:active"
+#define REDIS_BEAT_MS	  1000
+#define REDIS_BEAT_TTL_MS (3 * REDIS_BEAT_MS)
 
 /* HOST:PORT[/DB] or HOST[/DB] (port 6379, database 0); HOST may be [IPv6]. 0 or -EINVAL. */
 int redis_parse(const char *s, char *host, size_t hostlen, int *port, int *db);
@@ -30,7 +37,8 @@ void redis_put(const char *call_id, const char *json);
 
 /* Standby: readable when the follower has news for redis_poll (the control loop); -1 else. */
 int redis_event_fd(void);
-/* Control thread: takes in what the follower read (foreign calls added, changed, ended). */
+/* Control thread: takes in what the follower read (foreign calls added, changed, ended); with
+ * --redis-takeover=auto, takes over (redis_takeover) once the follower claimed the heartbeat. */
 void redis_poll(void);
 /* The foreign calls this standby holds. */
 unsigned long redis_foreign_count(void);

@@ -8,6 +8,10 @@
 # the receivers missed; checked: it is bounded by the takeover time, and query and delete work
 # on the new node (the call leaves Redis).
 #
+# `failover_lab.sh auto`: two standbys with --redis-takeover=auto and no `takeover` sent: one of
+# them (and only one) notices the expired heartbeat of the killed node, claims it and takes
+# over by itself; reported: the detection time and the gap. Without an argument both run.
+#
 # Both daemons run in the one relay namespace, with the XDP fast path off (the active node's
 # kernel entries would otherwise outlive it): the killed node's sockets are gone at once, as
 # they are when a relay host dies and its media address moves to the standby.
@@ -15,6 +19,16 @@
 # Needs root, iproute2, ethtool, nsenter, jq, redis-server, redis-cli and the built daemon and
 # tools. Knobs: LAB_PPS (packets/s each way, default 1000), E2E_VERBOSE=1 (logs on success).
 set -u
+
+MODE=${1:-}
+case $MODE in
+manual | auto) ;;
+'') "$0" manual && exec "$0" auto ;;
+*)
+	echo "usage: $0 [manual|auto]" >&2
+	exit 2
+	;;
+esac
 
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$(pwd)
@@ -28,7 +42,8 @@ RTPGEN=${RTPGEN:-$ROOT/build/rtpgen}
 NGCLI=${NGCLI:-$ROOT/build/ngcli}
 PPS=${LAB_PPS:-1000}
 SEND_SECS=6
-NG_A=127.0.0.1:2224 NG_B=127.0.0.1:2225
+[ "$MODE" = auto ] && SEND_SECS=10 # the heartbeat's TTL (3 s) and media after it
+NG_A=127.0.0.1:2224 NG_B=127.0.0.1:2225 NG_C=127.0.0.1:2226
 REDIS_PORT=26379 REDIS_DB=3
 CPORT=40300 EPORT=42300
 KEY=xrelay:call:failover-1
@@ -39,6 +54,7 @@ lab_names $$
 logs() {
 	show_log "active xrelayd log" "$T/xrelayd-a.log" 40
 	show_log "standby xrelayd log" "$T/xrelayd-b.log" 40
+	[ "$MODE" = auto ] && show_log "second standby xrelayd log" "$T/xrelayd-c.log" 40
 	show_log "redis-server log" "$T/redis.log" 20
 	for f in "$T"/*.out; do
 		[ -s "$f" ] && echo "--- ${f##*/}: $(tail -n 2 "$f")"
@@ -73,12 +89,12 @@ sdp() { # IP PORT
 	printf 'm=audio %s RTP/AVP 0\\r\\na=sendrecv\\r\\n' "$2"
 }
 
-start_daemon() { # NAME NG-ADDR ROLE -- sets LAST_PID; waits until it answers ping
+start_daemon() { # NAME NG-ADDR ROLE [OPTION] -- sets LAST_PID; waits until it answers ping
 	lab_spawn "$T/xrelayd-$1.log" "$NS_RELAY" "$XRELAYD" --foreground --log-stderr \
 		--config-file=none --log-level=debug --control-socket=none --state-dir=none \
 		--interface="a/$LAB_RELAY4_A" --interface="b/$LAB_RELAY4_B" --listen-ng="$2" \
 		--port-min=30000 --port-max=30999 --timeout=60 --xdp=off \
-		--redis=127.0.0.1:$REDIS_PORT/$REDIS_DB --redis-role="$3"
+		--redis=127.0.0.1:$REDIS_PORT/$REDIS_DB --redis-role="$3" ${4:+"$4"}
 	_pid=$LAST_PID _i=0
 	until nsx "$NS_RELAY" "$NGCLI" -t 50 -s "$2" '{"command":"ping"}' 2>/dev/null |
 		grep -q pong; do
@@ -116,7 +132,7 @@ dir $T/redis
 save ""
 appendonly no
 daemonize no
-notify-keyspace-events K\$g
+notify-keyspace-events K\$gx
 CONF
 lab_spawn "$T/redis.log" "$NS_RELAY" redis-server "$T/redis.conf"
 RPID=$LAST_PID
@@ -130,8 +146,22 @@ done
 
 start_daemon a "$NG_A" active
 APID=$LAST_PID
-start_daemon b "$NG_B" standby
-BPID=$LAST_PID
+if [ "$MODE" = auto ]; then
+	start_daemon b "$NG_B" standby --redis-takeover=auto
+	BPID=$LAST_PID
+	start_daemon c "$NG_C" standby --redis-takeover=auto
+	CPID=$LAST_PID
+else
+	start_daemon b "$NG_B" standby
+	BPID=$LAST_PID
+	CPID=
+fi
+_i=0
+until rcli get xrelay:active | grep -q "/$NG_A\$"; do
+	_i=$((_i + 1))
+	[ "$_i" -le 50 ] || fail "no heartbeat of the active node: '$(rcli get xrelay:active)'"
+	sleep 0.1
+done
 
 ng $NG_A "offer" "{\"command\":\"offer\",\"call-id\":\"failover-1\",\"from-tag\":\"caller\",
 	\"direction\":[\"a\",\"b\"],\"sdp\":\"$(sdp "$LAB_CALLER4" $CPORT)\"}"
@@ -171,22 +201,45 @@ ng $NG_B "query a foreign call" '{"command":"query","call-id":"failover-1"}'
 [ "$(jq -r .foreign "$T/ng.json")" = yes ] || fail "query on the standby: not foreign"
 sleep 1.5
 
-# The failover: the active node dies; the operator (or a cluster manager) tells the standby.
+owns() { # NG-ADDR -- the calls that node owns
+	ng "$1" "statistics of $1" '{"command":"statistics"}'
+	jq -r .statistics.currentstatistics.sessionsown "$T/ng.json"
+}
+
+# The failover: the active node dies; the operator (or a cluster manager) tells the standby
+# (manual), or a standby notices the heartbeat's expiry by itself (auto).
 T0=$(now_ms)
 kill -KILL "$APID"
 wait_exit "$APID" 5 || fail "the active xrelayd outlives SIGKILL"
 reap "$APID"
-ng $NG_B "takeover" '{"command":"takeover"}'
-TAKEOVER_MS=$(($(now_ms) - T0))
-[ "$(jq -r .restored "$T/ng.json")" = 1 ] || fail "takeover restored no call"
-[ "$(jq -r '.["lost media"]' "$T/ng.json")" = 0 ] || fail "takeover lost media"
-ng $NG_B "statistics after takeover" '{"command":"statistics"}'
-[ "$(jq -r .statistics.currentstatistics.sessionsown "$T/ng.json")" = 1 ] ||
-	fail "the standby does not own the call after the takeover"
-ng $NG_B "query after takeover" '{"command":"query","call-id":"failover-1"}'
+NG_N=$NG_B
+if [ "$MODE" = manual ]; then
+	ng $NG_B "takeover" '{"command":"takeover"}'
+	TAKEOVER_MS=$(($(now_ms) - T0))
+	[ "$(jq -r .restored "$T/ng.json")" = 1 ] || fail "takeover restored no call"
+	[ "$(jq -r '.["lost media"]' "$T/ng.json")" = 0 ] || fail "takeover lost media"
+else
+	while :; do
+		[ "$(owns $NG_B)" = 1 ] && break
+		[ "$(owns $NG_C)" = 1 ] && NG_N=$NG_C NG_O=$NG_B && break
+		[ $(($(now_ms) - T0)) -le 10000 ] ||
+			fail "no standby took over within 10 s of the SIGKILL"
+		sleep 0.05
+	done
+	TAKEOVER_MS=$(($(now_ms) - T0))
+	NG_O=${NG_O:-$NG_C}
+	# The claim (SET NX) lets one standby only take over; the other follows the winner.
+	[ "$(owns "$NG_O")" = 0 ] || fail "both standbys took over"
+	rcli get xrelay:active | grep -q "/$NG_N\$" ||
+		fail "the heartbeat is not the new node's: '$(rcli get xrelay:active)'"
+	grep -q "heartbeat is gone" "$T/xrelayd-b.log" "$T/xrelayd-c.log" ||
+		fail "no 'heartbeat is gone' line in the standbys' logs"
+fi
+[ "$(owns $NG_N)" = 1 ] || fail "the standby does not own the call after the takeover"
+ng $NG_N "query after takeover" '{"command":"query","call-id":"failover-1"}'
 
-for p in $PIDS; do # the traffic: everything but the standby and Redis
-	[ "$p" = "$BPID" ] || [ "$p" = "$RPID" ] && continue
+for p in $PIDS; do # the traffic: everything but the standbys and Redis
+	[ "$p" = "$BPID" ] || [ "$p" = "$CPID" ] || [ "$p" = "$RPID" ] && continue
 	reap "$p"
 	[ "$REAPED" -eq 0 ] || fail "a traffic process (PID $p) exited with $REAPED"
 done
@@ -199,16 +252,23 @@ BACK=$(jnum "$T/send.out" .unique)
 LOST_FWD=$((SENT - GOT))
 LOST_REV=$((ECHOED - BACK))
 # Media must have resumed: a dead relay would lose everything after the kill (about half).
-[ "$LOST_FWD" -lt $((PPS * SEND_SECS / 4)) ] || fail "media did not resume ($LOST_FWD lost)"
+MAXLOST=$((PPS * SEND_SECS / 4))
+[ "$MODE" = auto ] && MAXLOST=$((PPS * SEND_SECS / 2))
+[ "$LOST_FWD" -lt $MAXLOST ] || fail "media did not resume ($LOST_FWD lost)"
 BOUND=$((PPS * TAKEOVER_MS * 2 / 1000 + 50))
-echo "failover: SIGKILL to takeover reply $TAKEOVER_MS ms ($PPS packets/s each way)"
+if [ "$MODE" = manual ]; then
+	echo "failover (manual): SIGKILL to takeover reply $TAKEOVER_MS ms ($PPS packets/s each way)"
+else
+	echo "failover (auto): SIGKILL to the new node owning the call $TAKEOVER_MS ms" \
+		"($PPS packets/s each way, heartbeat TTL 3000 ms)"
+fi
 echo "lost caller->callee $LOST_FWD ($((LOST_FWD * 1000 / PPS)) ms gap)," \
 	"callee->caller $LOST_REV (bound $BOUND)"
 if [ "$LOST_FWD" -gt "$BOUND" ] || [ "$LOST_REV" -gt "$BOUND" ]; then
 	fail "lost $LOST_FWD and $LOST_REV packets, more than $BOUND"
 fi
 
-ng $NG_B "delete" '{"command":"delete","call-id":"failover-1","delete-delay":0}'
+ng $NG_N "delete" '{"command":"delete","call-id":"failover-1","delete-delay":0}'
 _i=0
 while [ "$(rcli exists $KEY)" != 0 ]; do
 	_i=$((_i + 1))
@@ -216,11 +276,13 @@ while [ "$(rcli exists $KEY)" != 0 ]; do
 	sleep 0.1
 done
 
-kill "$BPID"
-wait_exit "$BPID" 10 || fail "the standby xrelayd still runs 10 s after SIGTERM"
-reap "$BPID"
-[ "$REAPED" -eq 0 ] || fail "the standby xrelayd exited with $REAPED"
+for p in $BPID $CPID; do
+	kill "$p"
+	wait_exit "$p" 10 || fail "a standby xrelayd still runs 10 s after SIGTERM"
+	reap "$p"
+	[ "$REAPED" -eq 0 ] || fail "a standby xrelayd exited with $REAPED"
+done
 kill "$RPID"
 wait_exit "$RPID" 10 || fail "redis-server still runs 10 s after SIGTERM"
 reap "$RPID"
-echo "failover lab: ok"
+echo "failover lab ($MODE): ok"

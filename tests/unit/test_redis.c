@@ -65,22 +65,27 @@ static void test_parse(void **state)
 static void test_config(void **state)
 {
 	char *ok[] = {"xrelayd", "--config-file=none", "--redis=10.0.0.5:6380/4",
-		      "--redis-role=standby"};
+		      "--redis-role=standby", "--redis-takeover=auto"};
 	char *bad_addr[] = {"xrelayd", "--config-file=none", "--redis=10.0.0.5:0"};
 	char *bad_role[] = {"xrelayd", "--config-file=none", "--redis-role=backup"};
+	char *bad_mode[] = {"xrelayd", "--config-file=none", "--redis-takeover=yes"};
 	struct config cfg;
 	char err[256];
 
-	assert_int_equal(config_load(&cfg, 4, ok, err, sizeof(err)), 0);
+	assert_int_equal(config_load(&cfg, 5, ok, err, sizeof(err)), 0);
 	assert_string_equal(cfg.redis, "10.0.0.5:6380/4");
 	assert_true(cfg.redis_standby);
+	assert_true(cfg.redis_takeover_auto);
 	assert_int_equal(config_load(&cfg, 2, ok, err, sizeof(err)), 0);
 	assert_string_equal(cfg.redis, "");
 	assert_false(cfg.redis_standby);
+	assert_false(cfg.redis_takeover_auto);
 	assert_int_equal(config_load(&cfg, 3, bad_addr, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "redis"));
 	assert_int_equal(config_load(&cfg, 3, bad_role, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "redis-role"));
+	assert_int_equal(config_load(&cfg, 3, bad_mode, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "redis-takeover"));
 }
 
 int main(void)
