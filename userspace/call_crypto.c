@@ -29,6 +29,21 @@ static int srtp_ready(const char **err)
 	return -EIO;
 }
 
+/* Both parties' SDES state, once one of them speaks SRTP. */
+static int both_ready(struct media *mx, struct media *my, struct media_crypto **x,
+		      struct media_crypto **y, const char **err)
+{
+	if (srtp_ready(err))
+		return -EIO;
+	*x = media_crypto_get(mx);
+	*y = media_crypto_get(my);
+	if (!*x || !*y) {
+		*err = "Out of memory";
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* The usable a=crypto lines of sm, in order (the first one when several share a tag). */
 static unsigned int crypto_lines(const struct sdp_media *sm, struct sdes_crypto *out)
 {
@@ -95,6 +110,7 @@ int media_crypto_offer(struct media *mx, struct media *my, const struct sdp_medi
 	struct sdes_crypto relay[SDES_MAX_CRYPTO];
 	unsigned int n_relay = 0, next_tag = 1;
 	struct media_crypto *x, *y;
+	int ret;
 
 	*n = 0;
 	if (!media_is_srtp(mx) && !media_is_srtp(my)) {
@@ -102,14 +118,9 @@ int media_crypto_offer(struct media *mx, struct media *my, const struct sdp_medi
 			mx->crypto->n_offered = 0;
 		return 0;
 	}
-	if (srtp_ready(err))
-		return -EIO;
-	x = media_crypto_get(mx);
-	y = media_crypto_get(my);
-	if (!x || !y) {
-		*err = "Out of memory";
-		return -ENOMEM;
-	}
+	ret = both_ready(mx, my, &x, &y, err);
+	if (ret)
+		return ret;
 	x->n_offered = media_is_srtp(mx) ? crypto_lines(sm, x->offered) : 0;
 	if (!media_is_srtp(my))
 		return 0;
@@ -193,6 +204,7 @@ int media_crypto_answer(struct media *my, struct media *mx, const struct sdp_med
 {
 	struct media_crypto *x, *y;
 	struct sdes_crypto answer[SDES_MAX_CRYPTO], x_rx, x_tx, y_rx, y_tx;
+	int ret;
 	const struct sdes_crypto *pick = NULL, *mine;
 	bool y_srtp = media_is_srtp(my) && !my->rejected;
 	bool x_srtp = media_is_srtp(mx) && !mx->rejected;
@@ -205,14 +217,9 @@ int media_crypto_answer(struct media *my, struct media *mx, const struct sdp_med
 		set_keys(my->crypto, false, NULL, false, NULL);
 		return 0;
 	}
-	if (srtp_ready(err))
-		return -EIO;
-	x = media_crypto_get(mx);
-	y = media_crypto_get(my);
-	if (!x || !y) {
-		*err = "Out of memory";
-		return -ENOMEM;
-	}
+	ret = both_ready(mx, my, &x, &y, err);
+	if (ret)
+		return ret;
 	if (y_srtp) {
 		if (!crypto_lines(sm, answer)) {
 			*err = "No usable a=crypto line in the answer";

@@ -35,30 +35,9 @@ RE_NG=127.0.0.1:22224
 RE_PORTS="--port-min=40000 --port-max=59999"
 GEN_PORT=61000
 
-PIDS=""
-cleanup() {
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-	done
-	# Give each a few seconds to exit cleanly, then make sure.
-	for p in $PIDS; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 30 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	PIDS=""
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
-
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
+ME=bench
+# shellcheck source=tests/bench/lib.sh
+. tests/bench/lib.sh
 
 # The SRTP and XDP suites are scripts of their own; they run after the loopback relays stopped.
 other_suites() {
@@ -101,73 +80,6 @@ else
 	PIN_GEN=""
 fi
 
-# jget KEY FILE: the first value of "KEY" in a one-line JSON object (our tools' output).
-jget() {
-	[ -f "$2" ] || return 0
-	# shellcheck disable=SC2020
-	tr ',{}' '\n\n\n' <"$2" | sed -n "s/^\"$1\":\"*\([^\"]*\)\"*\$/\1/p" | head -n 1
-}
-
-setv() { # NAME VALUE: per-relay results live in variables named METRIC_relay
-	eval "$1=\$2"
-}
-
-ratio() { # A B: A/B with two decimals, "-" when either is missing or B is 0
-	case "$1$2" in *-* | "") echo "-" ;; *) awk -v a="$1" -v b="$2" \
-		'BEGIN { if (b + 0 == 0) print "-"; else printf "%.2fx\n", a / b }' ;; esac
-}
-
-ng_of() {
-	case $1 in xrelayd) echo "$XR_NG" ;; rtpengine) echo "$RE_NG" ;; esac
-}
-
-start_relay() { # NAME: starts it pinned, waits for pong; sets PID_<name>
-	log="$OUT/$1.log"
-	case $1 in
-	xrelayd)
-		[ -x "$B/xrelayd" ] || { echo "bench: $B/xrelayd missing: skipped" >&2; return 1; }
-		# shellcheck disable=SC2086
-		$PIN_RELAY "$B/xrelayd" --config-file=none --interface=127.0.0.1 \
-			--listen-ng="$XR_NG" $XR_PORTS --num-threads=1 --delete-delay=0 \
-			--port-quarantine=0 --foreground --log-stderr --log-level=warn \
-			--state-dir=none ${XRELAYD_ARGS:-} >"$log" 2>&1 &
-		;;
-	rtpengine)
-		command -v rtpengine >/dev/null || { echo "bench: no rtpengine: skipped" >&2; return 1; }
-		# shellcheck disable=SC2086
-		$PIN_RELAY rtpengine --table=-1 --config-file=none --interface=127.0.0.1 \
-			--listen-ng="$RE_NG" $RE_PORTS --num-threads=1 --delete-delay=0 \
-			--foreground --log-stderr --log-level=4 ${RTPENGINE_ARGS:-} >"$log" 2>&1 &
-		;;
-	esac
-	pid=$!
-	PIDS="$PIDS $pid"
-	setv "PID_$1" "$pid"
-	i=0
-	while [ $i -lt 50 ]; do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			echo "bench: $1 exited at start; its log ($log):" >&2
-			tail -n 5 "$log" >&2
-			return 1
-		fi
-		"$B/ngload" --server "$(ng_of "$1")" --ping --timeout 100 --retries 0 \
-			>/dev/null 2>&1 && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	echo "bench: $1 does not answer ng ping on $(ng_of "$1")" >&2
-	return 1
-}
-
-cpu_ticks() { # PID: utime + stime of the whole process, in clock ticks
-	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
-
-us_per_packet() { # TICKS_BEFORE TICKS_AFTER PACKETS
-	awk -v d=$(($2 - $1)) -v n="${3:-0}" -v hz="$HZ" \
-		'BEGIN { if (n > 0) printf "%.2f\n", d * 1e6 / hz / n; else print "-" }'
-}
-
 # stream RELAY RATE SECS TAG: STREAMS calls set up over ng (all between the same two generator
 # endpoints), one rtpgen pair through them at RATE packets/s in all; the JSON result goes to
 # $OUT/TAG.json. Returns 1 when a call could not be set up or rtpgen failed.
@@ -204,25 +116,7 @@ stream() {
 	return $rc
 }
 
-cpu_sample() { # CPU: busy and total jiffies so far
-	awk -v c="cpu$1" '$1 == c { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' \
-		/proc/stat
-}
-
-# Other work on these CPUs (builds, fuzzers) distorts every figure: say so up front.
-s0=$(cpu_sample "$RELAY_CPU") g0=$(cpu_sample "$GEN_CPU")
-sleep 1
-s1=$(cpu_sample "$RELAY_CPU") g1=$(cpu_sample "$GEN_CPU")
-busy() { # "B0 T0" "B1 T1"
-	echo "$1 $2" | awk '{ d = $4 - $2; printf "%d", (d > 0 ? 100 * ($3 - $1) / d : 0) }'
-}
-BUSY_RELAY=$(busy "$s0" "$s1")
-BUSY_GEN=$(busy "$g0" "$g1")
-echo "bench: before the run, CPU $RELAY_CPU was ${BUSY_RELAY}% busy, CPU $GEN_CPU ${BUSY_GEN}%"
-if [ "$BUSY_RELAY" -gt 10 ] || [ "$BUSY_GEN" -gt 10 ]; then
-	echo "bench: WARNING: other processes use these CPUs; the figures will be distorted" >&2
-fi
-echo "bench: results and logs in $OUT/"
+check_quiet
 : >"$OUT/summary.txt"
 ACTIVE=""
 for r in $RELAYS; do

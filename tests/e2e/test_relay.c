@@ -21,11 +21,6 @@
 
 #define LO "127.0.0.1"
 
-struct leg {
-	int rtp, rtcp;
-	uint16_t rtp_port, rtcp_port;
-};
-
 struct call_fixture {
 	struct daemon d;
 	struct barena *a;
@@ -33,38 +28,6 @@ struct call_fixture {
 	uint16_t relay_for_caller, relay_for_callee; /* RTP ports the relay advertised */
 	char call_id[64];
 };
-
-static void leg_open(struct leg *l)
-{
-	/* An RTP/RTCP pair on consecutive ports: try until the kernel gives one. */
-	for (int i = 0; i < 100; i++) {
-		l->rtp = udp_open(LO, &l->rtp_port);
-		assert_true(l->rtp >= 0);
-		if (l->rtp_port % 2 == 0) {
-			char ip[] = LO;
-			struct endpoint ep;
-			int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-			ep_parse_ip(&ep, ip);
-			ep_set_port(&ep, l->rtp_port + 1);
-			if (fd >= 0 && !bind(fd, &ep.sa, ep_len(&ep))) {
-				l->rtcp = fd;
-				l->rtcp_port = l->rtp_port + 1;
-				return;
-			}
-			if (fd >= 0)
-				close(fd);
-		}
-		close(l->rtp);
-	}
-	fail_msg("no consecutive port pair");
-}
-
-static void leg_close(struct leg *l)
-{
-	close(l->rtp);
-	close(l->rtcp);
-}
 
 static void setup_call(struct call_fixture *f, const char *const *opts, const char *offer_flags,
 		       const char *caller_attrs, const char *callee_attrs)

@@ -22,11 +22,6 @@
 #define PAYLOAD 160
 #define S80	"AES_CM_128_HMAC_SHA1_80"
 
-struct leg {
-	int rtp, rtcp;
-	uint16_t rtp_port, rtcp_port;
-};
-
 /* What one side wrote or was given in an SDP. */
 struct side_sdp {
 	char proto[16];
@@ -42,39 +37,6 @@ struct call {
 	char call_id[64];
 	struct side_sdp to_B, to_A; /* what the relay sent B (offer) and A (answer) */
 };
-
-static void leg_open(struct leg *l)
-{
-	/* RTCP goes to RTP port + 1 without a=rtcp: a consecutive pair. */
-	for (int i = 0; i < 100; i++) {
-		struct endpoint ep;
-		char ip[] = LO;
-		int fd;
-
-		l->rtp = udp_open(LO, &l->rtp_port);
-		assert_true(l->rtp >= 0);
-		if (l->rtp_port % 2 == 0 && l->rtp_port < 65535) {
-			fd = socket(AF_INET, SOCK_DGRAM, 0);
-			ep_parse_ip(&ep, ip);
-			ep_set_port(&ep, l->rtp_port + 1);
-			if (fd >= 0 && !bind(fd, &ep.sa, ep_len(&ep))) {
-				l->rtcp = fd;
-				l->rtcp_port = l->rtp_port + 1;
-				return;
-			}
-			if (fd >= 0)
-				close(fd);
-		}
-		close(l->rtp);
-	}
-	fail_msg("no consecutive port pair");
-}
-
-static void leg_close(struct leg *l)
-{
-	close(l->rtp);
-	close(l->rtcp);
-}
 
 /* An SDP with one audio m= line of proto and the given a=crypto values (NULL-ended), JSON-escaped
  * for ng(). */

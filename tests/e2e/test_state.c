@@ -149,14 +149,14 @@ static void expect_file(const char *name, bool present)
 		fail_msg("%s %s", path, present ? "is missing" : "should not exist");
 }
 
-struct leg {
+struct udp_end {
 	int fd;
 	uint16_t port;
 };
 
 struct fixture {
 	struct barena *a;
-	struct leg caller, callee, nat;
+	struct udp_end caller, callee, nat;
 	uint16_t relay_for_caller, relay_for_callee;
 	char call_id[64];
 };

@@ -340,3 +340,35 @@ long long bn_path_int(const struct bnode *n, const char *path)
 		fail_msg("no integer at %s", path);
 	return v->i;
 }
+
+void leg_open(struct leg *l)
+{
+	for (int i = 0; i < 100; i++) {
+		char ip[] = "127.0.0.1";
+		struct endpoint ep;
+		int fd;
+
+		l->rtp = udp_open(ip, &l->rtp_port);
+		assert_true(l->rtp >= 0);
+		if (l->rtp_port % 2 == 0 && l->rtp_port < 65535) {
+			fd = socket(AF_INET, SOCK_DGRAM, 0);
+			ep_parse_ip(&ep, ip);
+			ep_set_port(&ep, (uint16_t)(l->rtp_port + 1));
+			if (fd >= 0 && !bind(fd, &ep.sa, ep_len(&ep))) {
+				l->rtcp = fd;
+				l->rtcp_port = (uint16_t)(l->rtp_port + 1);
+				return;
+			}
+			if (fd >= 0)
+				close(fd);
+		}
+		close(l->rtp);
+	}
+	fail_msg("no consecutive port pair");
+}
+
+void leg_close(struct leg *l)
+{
+	close(l->rtp);
+	close(l->rtcp);
+}

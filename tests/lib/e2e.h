@@ -36,6 +36,15 @@ struct bnode *ng(struct daemon *d, struct barena *a, const char *fmt, ...)
 /* The reply's "result" equals want; else fails the test, printing the reply. */
 void expect_result(const struct bnode *reply, const char *want);
 
+/* A party's RTP and RTCP sockets on 127.0.0.1: consecutive ports, RTP even (RTCP goes to the
+ * RTP port + 1 when the SDP has no a=rtcp). leg_open fails the test when it finds no pair. */
+struct leg {
+	int rtp, rtcp;
+	uint16_t rtp_port, rtcp_port;
+};
+void leg_open(struct leg *l);
+void leg_close(struct leg *l);
+
 /* A UDP socket bound to 127.0.0.1 (or ip) on a free port; its port in *port. */
 int udp_open(const char *ip, uint16_t *port);
 int udp_send(int fd, const char *ip, uint16_t port, const void *buf, size_t len);
