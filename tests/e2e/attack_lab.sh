@@ -54,14 +54,7 @@ fail() {
 }
 
 logs() {
-	for f in "$T"/xrelayd-*.log; do
-		[ -f "$f" ] || continue
-		grep -v 'libbpf: ' "$f" >"$f.short"
-		show_log "xrelayd log (without libbpf's)" "$f.short"
-	done
-	for f in "$T"/*.out; do
-		[ -s "$f" ] && echo "--- ${f##*/}: $(tail -n 3 "$f")"
-	done
+	show_lab_logs 60 3
 	for f in ng.err ng.json before.tsv after.tsv stats.json lab.err; do
 		show_log "$f" "$T/$f" 40
 	done

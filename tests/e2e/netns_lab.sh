@@ -83,14 +83,7 @@ fail() {
 }
 
 logs() {
-	for f in "$T"/xrelayd-*.log; do
-		[ -f "$f" ] || continue
-		grep -v 'libbpf: ' "$f" >"$f.short"
-		show_log "xrelayd log (without libbpf's)" "$f.short" 80
-	done
-	for f in "$T"/*.out; do
-		[ -s "$f" ] && echo "--- ${f##*/}: $(tail -n 3 "$f")"
-	done
+	show_lab_logs 80 3
 	show_log "ng client errors" "$T/ng.err"
 	show_log "last ng reply" "$T/ng.json"
 	show_log "last query" "$T/query.json"

@@ -39,14 +39,7 @@ XPID=""
 lab_names $$
 
 logs() {
-	for f in "$T"/xrelayd-*.log; do
-		[ -f "$f" ] || continue
-		grep -v 'libbpf: ' "$f" >"$f.short"
-		show_log "xrelayd log (without libbpf's)" "$f.short" 60
-	done
-	for f in "$T"/*.out; do
-		[ -s "$f" ] && echo "--- ${f##*/}: $(tail -n 2 "$f")"
-	done
+	show_lab_logs 60 2
 	show_log "ng client errors" "$T/ng.err"
 	show_log "last ng reply" "$T/ng.json"
 	show_log "xr_fwd entries" "$T/entries.txt"

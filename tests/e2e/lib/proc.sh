@@ -43,6 +43,20 @@ show_log() { # TITLE FILE [LINES] -- the last LINES (60) of FILE, when it has an
 	tail -n "${3:-60}" "$2"
 }
 
+# The log of every xrelayd in $T without libbpf's lines (the last LINES of each), then the last
+# OUT lines of every tool's *.out there.
+show_lab_logs() { # LINES OUT
+	for _f in "$T"/xrelayd-*.log; do
+		[ -f "$_f" ] || continue
+		grep -v 'libbpf: ' "$_f" >"$_f.short"
+		show_log "xrelayd log (without libbpf's)" "$_f.short" "$1"
+	done
+	for _f in "$T"/*.out; do
+		[ -s "$_f" ] && echo "--- ${_f##*/}: $(tail -n "$2" "$_f")"
+	done
+	return 0
+}
+
 # Sets the EXIT trap: it stops every process still in PIDS (TERM, KILL after 3 s), runs LOGS
 # when the script failed or E2E_VERBOSE is set, then TEARDOWN; prints "FAIL: ..." on a failure
 # and exits with the script's status. The script sets its own INT and TERM traps (exit 130).
