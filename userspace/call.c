@@ -618,6 +618,17 @@ char *call_offer(const struct call_opts *o, const char **err, const char **warni
 		return NULL;
 	if (parse_sdp(&s, o, err))
 		return NULL;
+	/* The codec options edit what the recipient is offered, before any state changes. */
+	for (size_t i = 0; i < s.n_media; i++) {
+		int ret = sdp_media_codecs(&s.media[i], &o->codec, err);
+
+		if (ret) {
+			if (ret == -ENOMEM)
+				*err = "Out of memory";
+			sdp_free(&s);
+			return NULL;
+		}
+	}
 	co = crypto_out_reset(s.n_media);
 	c = call_lookup(o->call_id);
 	if (!c) {

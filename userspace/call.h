@@ -39,6 +39,7 @@ struct call_opts {
 	const char
 		*transport_protocol; /* the m= protocol towards the recipient; NULL: as offered */
 	struct sdes_opts sdes;
+	struct sdp_codec_opts codec; /* the "codec" options (offer only) */
 };
 
 /* A party's SRTP with SDES keys (call_crypto.c). The relay decrypts what the party sends with

@@ -33,6 +33,31 @@ static const char *transport_name(const char *w, size_t len)
 	return NULL;
 }
 
+/* The name list a "codec" option fills; NULL for the ones that need transcoding (transcode,
+ * set, accept, consume, ...): not supported yet. */
+static struct sdp_codec_list *codec_list(struct call_opts *o, const char *w, size_t len)
+{
+	if (word_eq(w, len, "strip"))
+		return &o->codec.strip;
+	if (word_eq(w, len, "mask"))
+		return &o->codec.mask;
+	if (word_eq(w, len, "except"))
+		return &o->codec.except;
+	if (word_eq(w, len, "offer"))
+		return &o->codec.offer;
+	return NULL;
+}
+
+/* The flat form of a codec option, after "codec-": "strip-PCMA", "offer-opus/48000/2". */
+static void apply_codec_flag(struct call_opts *o, const char *w, size_t len)
+{
+	const char *dash = memchr(w, '-', len);
+	struct sdp_codec_list *l = dash ? codec_list(o, w, (size_t)(dash - w)) : NULL;
+
+	if (!l || sdp_codec_list_add(l, dash + 1, len - (size_t)(dash + 1 - w)))
+		log_debug("ng: ignoring codec flag 'codec-%.*s'", (int)len, w);
+}
+
 /* One flag word from the "flags" list or from rtpp_flags. */
 static void apply_flag(struct call_opts *o, const char *w, size_t len)
 {
@@ -67,6 +92,8 @@ static void apply_flag(struct call_opts *o, const char *w, size_t len)
 		apply_sdes(o, w + 5, len - 5);
 	else if (transport_name(w, len))
 		o->transport_protocol = transport_name(w, len);
+	else if (len > 6 && word_eq(w, 6, "codec-"))
+		apply_codec_flag(o, w + 6, len - 6);
 	else
 		log_debug("ng: ignoring flag '%.*s'", (int)len, w);
 }
@@ -217,6 +244,12 @@ static int parse_rtpp_flags(struct barena *a, const char *s, struct call_opts *o
 			apply_mux(o, val, strlen(val));
 		} else if (bn_key_eq(key, strlen(key), "replace", 7)) {
 			apply_replace(o, val, strlen(val));
+		} else if (strlen(key) > 6 && bn_key_eq(key, 6, "codec-", 6)) {
+			/* "codec-strip=PCMA": the same as codec-strip-PCMA */
+			struct sdp_codec_list *l = codec_list(o, key + 6, strlen(key) - 6);
+
+			if (!l || sdp_codec_list_add(l, val, strlen(val)))
+				log_debug("ng: ignoring codec option '%s=%s'", key, val);
 		} else if (bn_key_eq(key, strlen(key), "SDES", 4)) {
 			apply_sdes(o, val, strlen(val));
 		} else if (bn_key_eq(key, strlen(key), "transport-protocol", 18)) {
@@ -247,6 +280,47 @@ static int get_str(const struct bnode *req, const char *key, const char **out, c
 	}
 	*out = v->str.s;
 	return 0;
+}
+
+/* "codec": {"strip": ["PCMA", ...], "offer": [...], ...}: each value a list of names or one
+ * name. The options that need transcoding are ignored (logged). */
+static int parse_codec(const struct bnode *req, struct call_opts *o, const char **err)
+{
+	const struct bnode *d = bn_dict_get(req, "codec"), *v, *it;
+
+	if (!d)
+		return 0;
+	if (d->type != BN_DICT)
+		goto bad;
+	bn_for_each(v, d) {
+		struct sdp_codec_list *l = codec_list(o, v->key->str.s, v->key->str.len);
+
+		if (!l) {
+			log_debug("ng: ignoring codec option '%.*s'", (int)v->key->str.len,
+				  v->key->str.s);
+			continue;
+		}
+		if (v->type == BN_STR) {
+			if (v->str.len && sdp_codec_list_add(l, v->str.s, v->str.len))
+				goto many;
+			continue;
+		}
+		if (v->type != BN_LIST)
+			goto bad;
+		bn_for_each(it, v) {
+			if (it->type != BN_STR)
+				goto bad;
+			if (it->str.len && sdp_codec_list_add(l, it->str.s, it->str.len))
+				goto many;
+		}
+	}
+	return 0;
+bad:
+	*err = "Invalid value type for key 'codec'";
+	return -EINVAL;
+many:
+	*err = "Too many codecs in codec options";
+	return -EINVAL;
 }
 
 /* received-from: ["IP4", "192.0.2.1"] (or a bare address). */
@@ -326,7 +400,7 @@ int ng_opts_parse(struct barena *a, const struct bnode *req, struct call_opts *o
 		*err = "Invalid media-address";
 		return -EINVAL;
 	}
-	if (parse_received_from(req, o, err))
+	if (parse_received_from(req, o, err) || parse_codec(req, o, err))
 		return -EINVAL;
 	s = NULL;
 	if (get_str(req, "endpoint-learning", &s, err) || (s && apply_learning(o, s, err)))

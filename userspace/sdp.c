@@ -1065,3 +1065,259 @@ int sdp_rewrite(struct sdp *s, const struct sdp_rewrite *rw)
 		return origin_rewrite(s, rw, first);
 	return 0;
 }
+
+/* ---- codec options ---- */
+
+struct codec {
+	char name[64]; /* "" when unknown */
+	unsigned int rate;
+	unsigned int channels; /* 0 when not given for a non-audio media */
+};
+
+/* RFC 3551's static payload types, used when a format has no a=rtpmap. */
+static const struct codec static_pts[35] = {
+	[0] = {"PCMU", 8000, 1},   [3] = {"GSM", 8000, 1},    [4] = {"G723", 8000, 1},
+	[5] = {"DVI4", 8000, 1},   [6] = {"DVI4", 16000, 1},  [7] = {"LPC", 8000, 1},
+	[8] = {"PCMA", 8000, 1},   [9] = {"G722", 8000, 1},   [10] = {"L16", 44100, 2},
+	[11] = {"L16", 44100, 1},  [12] = {"QCELP", 8000, 1}, [13] = {"CN", 8000, 1},
+	[14] = {"MPA", 90000, 0},  [15] = {"G728", 8000, 1},  [16] = {"DVI4", 11025, 1},
+	[17] = {"DVI4", 22050, 1}, [18] = {"G729", 8000, 1},  [25] = {"CelB", 90000, 0},
+	[26] = {"JPEG", 90000, 0}, [28] = {"nv", 90000, 0},   [31] = {"H261", 90000, 0},
+	[32] = {"MPV", 90000, 0},  [33] = {"MP2T", 90000, 0}, [34] = {"H263", 90000, 0},
+};
+
+int sdp_codec_list_add(struct sdp_codec_list *l, const char *s, size_t len)
+{
+	if (!s || !len)
+		return -EINVAL;
+	if (l->n >= SDP_CODEC_MAX_NAMES)
+		return -E2BIG;
+	l->name[l->n].s = s;
+	l->name[l->n].len = len;
+	l->n++;
+	return 0;
+}
+
+bool sdp_codec_opts_set(const struct sdp_codec_opts *o)
+{
+	return o->strip.n || o->mask.n || o->except.n || o->offer.n;
+}
+
+/* The payload type an attribute "PREFIXPT ..." (or "PREFIXPT") names, or -1. */
+static int attr_pt(const struct sdp_line *l, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	const char *p;
+	int pt = 0;
+
+	if (l->type != 'a' || strncmp(l->text, prefix, plen))
+		return -1;
+	p = l->text + plen;
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		pt = pt * 10 + (*p - '0');
+		if (pt > 127)
+			return -1;
+	}
+	return *p == ' ' || *p == '\t' || !*p ? pt : -1;
+}
+
+/* A decimal number in [s, end), at most 9 digits; -1 when empty or not a number. */
+static long span_num(const char *s, const char *end)
+{
+	long v = 0;
+
+	if (s >= end || end - s > 9)
+		return -1;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v;
+}
+
+/* What payload type pt of m is: its a=rtpmap, else the static type's name. */
+static void codec_info(const struct sdp_media *m, int pt, struct codec *c)
+{
+	bool audio = !strcmp(m->type, "audio");
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < m->n_lines; i++) {
+		const char *t, *end, *slash;
+		size_t nlen;
+		long v;
+
+		if (attr_pt(&m->lines[i], "rtpmap:") != pt)
+			continue;
+		t = m->lines[i].text + 7;
+		while (*t >= '0' && *t <= '9')
+			t++;
+		while (*t == ' ' || *t == '\t')
+			t++;
+		slash = strchr(t, '/');
+		nlen = slash ? (size_t)(slash - t) : strlen(t);
+		if (!nlen || nlen >= sizeof(c->name))
+			return;
+		memcpy(c->name, t, nlen);
+		c->channels = audio ? 1 : 0;
+		if (!slash)
+			return;
+		end = strchr(slash + 1, '/');
+		v = span_num(slash + 1, end ? end : slash + 1 + strlen(slash + 1));
+		c->rate = v > 0 ? (unsigned int)v : 0;
+		if (end && (v = span_num(end + 1, end + 1 + strlen(end + 1))) > 0)
+			c->channels = (unsigned int)v;
+		return;
+	}
+	if (pt < (int)(sizeof(static_pts) / sizeof(static_pts[0])))
+		*c = static_pts[pt];
+}
+
+static bool name_is(const char *s, size_t len, const char *word)
+{
+	return len == strlen(word) && !strncasecmp(s, word, len);
+}
+
+/* Whether one option name ("all", "PCMA", "opus/48000/2") matches codec c. */
+static bool spec_match(const char *s, size_t len, const struct codec *c)
+{
+	const char *end = s + len, *p = memchr(s, '/', len), *q;
+	long v;
+
+	if (name_is(s, len, "all") || name_is(s, len, "full"))
+		return true;
+	if (!c->name[0] || !name_is(s, p ? (size_t)(p - s) : len, c->name))
+		return false;
+	if (!p)
+		return true;
+	q = memchr(p + 1, '/', (size_t)(end - p - 1));
+	v = span_num(p + 1, q ? q : end);
+	if (v >= 0 && (unsigned long)v != c->rate)
+		return false;
+	if (!q)
+		return true;
+	p = q;
+	q = memchr(p + 1, '/', (size_t)(end - p - 1));
+	v = span_num(p + 1, q ? q : end);
+	return v < 0 || (unsigned long)v == c->channels;
+}
+
+static bool list_match(const struct sdp_codec_list *l, const struct codec *c)
+{
+	for (unsigned int i = 0; i < l->n; i++)
+		if (spec_match(l->name[i].s, l->name[i].len, c))
+			return true;
+	return false;
+}
+
+#define CODEC_MAX_FMTS 256 /* more formats than this: the media is left alone */
+
+struct codec_work {
+	unsigned char pts[CODEC_MAX_FMTS], out[CODEC_MAX_FMTS];
+	bool used[CODEC_MAX_FMTS];
+	bool known[128], strip[128];
+	struct codec c[128];
+};
+
+/* Splits fmts into payload types; the count, or 0 when one is not a payload type. */
+static size_t fmts_parse(const char *f, unsigned char *pts)
+{
+	size_t n = 0;
+
+	for (;;) {
+		const char *start;
+		long v;
+
+		while (*f == ' ' || *f == '\t')
+			f++;
+		if (!*f)
+			return n;
+		start = f;
+		while (*f && *f != ' ' && *f != '\t')
+			f++;
+		v = span_num(start, f);
+		if (v < 0 || v > 127 || n >= CODEC_MAX_FMTS)
+			return 0;
+		pts[n++] = (unsigned char)v;
+	}
+}
+
+static bool line_stripped(const struct sdp_line *l, const bool *strip)
+{
+	static const char *const attrs[] = {"rtpmap:", "fmtp:", "rtcp-fb:"};
+
+	for (size_t k = 0; k < sizeof(attrs) / sizeof(attrs[0]); k++) {
+		int pt = attr_pt(l, attrs[k]);
+
+		if (pt >= 0)
+			return strip[pt];
+	}
+	return false;
+}
+
+int sdp_media_codecs(struct sdp_media *m, const struct sdp_codec_opts *o, const char **err)
+{
+	struct codec_work *w;
+	size_t n, n_out = 0, i;
+	struct strbuf sb = {0};
+	char *fmts;
+	int ret = 0;
+
+	if (!m->port || !m->fmts || !strstr(m->proto, "RTP") || !sdp_codec_opts_set(o))
+		return 0;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	n = fmts_parse(m->fmts, w->pts);
+	if (!n)
+		goto out;
+	for (i = 0; i < n; i++) {
+		unsigned char pt = w->pts[i];
+		const struct codec *c = &w->c[pt];
+
+		if (w->known[pt])
+			continue;
+		w->known[pt] = true;
+		codec_info(m, pt, &w->c[pt]);
+		w->strip[pt] = (list_match(&o->strip, c) || list_match(&o->mask, c)) &&
+			       !list_match(&o->except, c) && !list_match(&o->offer, c);
+	}
+	/* The offer list's codecs first, in its order; then the others kept, in place. */
+	for (unsigned int k = 0; k < o->offer.n; k++)
+		for (i = 0; i < n; i++)
+			if (!w->strip[w->pts[i]] && !w->used[i] &&
+			    spec_match(o->offer.name[k].s, o->offer.name[k].len,
+				       &w->c[w->pts[i]])) {
+				w->used[i] = true;
+				w->out[n_out++] = w->pts[i];
+			}
+	for (i = 0; i < n; i++)
+		if (!w->strip[w->pts[i]] && !w->used[i])
+			w->out[n_out++] = w->pts[i];
+	if (!n_out) {
+		*err = "No codec left after codec options";
+		ret = -EINVAL;
+		goto out;
+	}
+	if (n_out == n && !memcmp(w->out, w->pts, n))
+		goto out;
+	for (i = 0; i < n_out; i++)
+		sb_printf(&sb, i ? " %u" : "%u", w->out[i]);
+	fmts = sb_take(&sb);
+	if (!fmts) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < m->n_lines;)
+		if (line_stripped(&m->lines[i], w->strip))
+			line_remove(m->lines, &m->n_lines, i);
+		else
+			i++;
+	free(m->fmts);
+	m->fmts = fmts;
+out:
+	free(w);
+	return ret;
+}

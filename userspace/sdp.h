@@ -79,6 +79,38 @@ const char *sdp_dir_name(enum sdp_dir d);
  * audio types), else 90000 for video; 0 when m has no payload type. */
 unsigned int sdp_media_clock_rate(const struct sdp_media *m);
 
+/* The ng "codec" options that need no transcoding (rtpengine's names). A name is an encoding
+ * name ("PCMU", "opus", case-insensitive), optionally with "/RATE[/CHANNELS]" ("opus/48000/2";
+ * further "/..." parts are ignored), or "all" / "full" (every codec). Names are pointer and
+ * length (not NUL-terminated: they point into the request). */
+#define SDP_CODEC_MAX_NAMES 32
+struct sdp_codec_list {
+	struct {
+		const char *s;
+		size_t len;
+	} name[SDP_CODEC_MAX_NAMES];
+	unsigned int n;
+};
+
+struct sdp_codec_opts {
+	struct sdp_codec_list strip;  /* remove these */
+	struct sdp_codec_list mask;   /* the same as strip (no transcoding yet) */
+	struct sdp_codec_list except; /* keep these even when stripped, in place */
+	struct sdp_codec_list offer;  /* keep these even when stripped, first, in this order */
+};
+
+/* Adds a name to l; -E2BIG when l is full, -EINVAL when empty. */
+int sdp_codec_list_add(struct sdp_codec_list *l, const char *s, size_t len);
+/* Some option asks for a change. */
+bool sdp_codec_opts_set(const struct sdp_codec_opts *o);
+/* Edits m's format list as o says: stripped payload types leave the m= line together with
+ * their a=rtpmap, a=fmtp and a=rtcp-fb lines; every other line stays as is. Payload types
+ * without a=rtpmap are known by their RFC 3551 static names (0 PCMU, 8 PCMA, 18 G729, ...).
+ * A rejected media (port 0) and one whose formats are not RTP payload types are left alone.
+ * Returns 0, -EINVAL with "No codec left after codec options" in *err when nothing would be
+ * left (m unchanged), -ENOMEM (m unchanged). */
+int sdp_media_codecs(struct sdp_media *m, const struct sdp_codec_opts *o, const char **err);
+
 /* How the relay wants one m= section written. */
 struct sdp_rewrite_media {
 	bool rejected;	      /* write port 0, change nothing else */

@@ -637,6 +637,64 @@ static void test_rtpp_flags(void **state)
 	assert_int_equal(daemon_stop(&d), 0);
 }
 
+/* The codec options without transcoding: strip (dict and rtpp_flags forms), the empty-result
+ * error. */
+static void test_codec_strip(void **state)
+{
+	static const char *const forms[] = {
+		"\"codec\":{\"strip\":[\"PCMA\"]}",
+		"\"rtpp_flags\":\"replace-origin codec-strip-PCMA\"",
+		"\"flags\":[\"codec-strip-pcma\"]",
+	};
+	struct daemon d;
+	struct barena *a = barena_new();
+	char sdp[1024];
+	struct bnode *r;
+
+	daemon_start(&d, NULL);
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		print_message("form %s\n", forms[i]);
+		r = ng(&d, a,
+		       "{\"command\":\"offer\",\"call-id\":\"cs%zu\",\"from-tag\":\"x\",%s,"
+		       "\"sdp\":\"%s\"}",
+		       i, forms[i],
+		       sdp_audio(
+			       sdp, sizeof(sdp), LO, 4000,
+			       "a=rtpmap:8 PCMA/8000\\r\\na=fmtp:101 0-15\\r\\na=ptime:20\\r\\n"));
+		expect_result(r, "ok");
+		assert_true(sdp_has(r, " RTP/AVP 0 101\r\n"));
+		assert_false(sdp_has(r, "PCMA"));
+		assert_true(sdp_has(r, "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n"
+				       "a=ptime:20\r\n"));
+	}
+	/* Without options the codecs pass unchanged. */
+	r = ng(&d, a,
+	       "{\"command\":\"offer\",\"call-id\":\"cs-none\",\"from-tag\":\"x\",\"sdp\":\"%s\"}",
+	       sdp_audio(sdp, sizeof(sdp), LO, 4000, NULL));
+	expect_result(r, "ok");
+	assert_true(sdp_has(r, " RTP/AVP 0 8 101\r\n"));
+	/* all + except, offer order */
+	r = ng(&d, a,
+	       "{\"command\":\"offer\",\"call-id\":\"cs-all\",\"from-tag\":\"x\","
+	       "\"codec\":{\"strip\":[\"all\"],\"offer\":[\"PCMA\",\"PCMU\"]},\"sdp\":\"%s\"}",
+	       sdp_audio(sdp, sizeof(sdp), LO, 4000, NULL));
+	expect_result(r, "ok");
+	assert_true(sdp_has(r, " RTP/AVP 8 0\r\n"));
+	assert_false(sdp_has(r, "telephone-event"));
+	/* Nothing left: an error, and no call. */
+	r = ng(&d, a,
+	       "{\"command\":\"offer\",\"call-id\":\"cs-empty\",\"from-tag\":\"x\","
+	       "\"codec\":{\"strip\":[\"all\"]},\"sdp\":\"%s\"}",
+	       sdp_audio(sdp, sizeof(sdp), LO, 4000, NULL));
+	expect_result(r, "error");
+	assert_string_equal(bn_dict_get_str(r, "error-reason"),
+			    "No codec left after codec options");
+	r = ng(&d, a, "{\"command\":\"query\",\"call-id\":\"cs-empty\"}");
+	expect_result(r, "error");
+	barena_free(a);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
 /* Forking: two answers with different to-tags; the latest one gets the media. */
 static void test_forking(void **state)
 {
@@ -941,6 +999,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_retransmission, daemons_teardown),
 		cmocka_unit_test_teardown(test_json_request, daemons_teardown),
 		cmocka_unit_test_teardown(test_rtpp_flags, daemons_teardown),
+		cmocka_unit_test_teardown(test_codec_strip, daemons_teardown),
 		cmocka_unit_test_teardown(test_forking, daemons_teardown),
 		cmocka_unit_test_teardown(test_ipv4_to_ipv6, daemons_teardown),
 		cmocka_unit_test_teardown(test_port_exhaustion, daemons_teardown),

@@ -947,6 +947,164 @@ static void test_clock_rate(void **state)
 	}
 }
 
+/* ---- codec options ---- */
+
+/* Fills l from a comma-separated list (names point into csv, which must outlive l). */
+static void codec_names(struct sdp_codec_list *l, const char *csv)
+{
+	while (csv && *csv) {
+		const char *comma = strchr(csv, ',');
+		size_t len = comma ? (size_t)(comma - csv) : strlen(csv);
+
+		assert_int_equal(sdp_codec_list_add(l, csv, len), 0);
+		csv = comma ? comma + 1 : NULL;
+	}
+}
+
+/* Copies tmpl into out with its "%s" (if any) replaced by ins. */
+static void subst(char *out, size_t size, const char *tmpl, const char *ins)
+{
+	const char *at = strstr(tmpl, "%s");
+
+	if (!at)
+		snprintf(out, size, "%s", tmpl);
+	else
+		snprintf(out, size, "%.*s%s%s", (int)(at - tmpl), tmpl, ins, at + 2);
+}
+
+static void test_codecs(void **state)
+{
+	static const char te[] = "a=rtpmap:101 telephone-event/8000\r\n"
+				 "a=fmtp:101 0-15\r\n";
+	static const char opus[] = "m=audio 4000 RTP/AVPF 111 0 8\r\n"
+				   "a=rtpmap:111 opus/48000/2\r\n"
+				   "a=fmtp:111 minptime=10;useinbandfec=1\r\n"
+				   "a=rtcp-fb:111 transport-cc\r\n"
+				   "a=rtcp-fb:* nack\r\n"
+				   "a=ptime:20\r\n";
+	static const struct {
+		const char *strip, *mask, *except, *offer;
+		const char *media, *want; /* want NULL: the empty-result error */
+	} cases[] = {
+		/* a static type without rtpmap, by its RFC 3551 name; other lines stay */
+		{"PCMA", NULL, NULL, NULL, "m=audio 4000 RTP/AVP 0 8 101\r\n",
+		 "m=audio 4000 RTP/AVP 0 101\r\n"},
+		{"pcma", NULL, NULL, NULL, "m=audio 4000 RTP/AVP 0 8 101\r\n%sa=ptime:20\r\n",
+		 "m=audio 4000 RTP/AVP 0 101\r\n%sa=ptime:20\r\n"},
+		/* a static type with its rtpmap: the line goes too */
+		{"PCMA", NULL, NULL, NULL,
+		 "m=audio 4000 RTP/AVP 8 0\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n",
+		 "m=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"},
+		/* a dynamic type: rtpmap and fmtp go, a=ptime stays */
+		{"telephone-event", NULL, NULL, NULL,
+		 "m=audio 4000 RTP/AVP 0 8 101\r\n%sa=ptime:20\r\n",
+		 "m=audio 4000 RTP/AVP 0 8\r\na=ptime:20\r\n"},
+		{"G729", NULL, NULL, NULL,
+		 "m=audio 4000 RTP/AVP 18 0\r\na=fmtp:18 annexb=no\r\na=sendrecv\r\n",
+		 "m=audio 4000 RTP/AVP 0\r\na=sendrecv\r\n"},
+		/* rtcp-fb of the type goes, rtcp-fb:* stays */
+		{"OPUS", NULL, NULL, NULL, opus,
+		 "m=audio 4000 RTP/AVPF 0 8\r\na=rtcp-fb:* nack\r\na=ptime:20\r\n"},
+		{"opus/48000/2", NULL, NULL, NULL, opus,
+		 "m=audio 4000 RTP/AVPF 0 8\r\na=rtcp-fb:* nack\r\na=ptime:20\r\n"},
+		{"opus/48000", NULL, NULL, NULL, opus,
+		 "m=audio 4000 RTP/AVPF 0 8\r\na=rtcp-fb:* nack\r\na=ptime:20\r\n"},
+		/* full names that do not match: nothing changes */
+		{"opus/48000/1,opus/16000,PCMU/16000", NULL, NULL, NULL, opus, opus},
+		{"G722", NULL, NULL, NULL, opus, opus},
+		/* a type number inside another one's attribute is not the same type */
+		{"PCMA", NULL, NULL, NULL,
+		 "m=audio 4000 RTP/AVP 8 80\r\na=rtpmap:80 foo/8000\r\na=fmtp:80 x\r\n",
+		 "m=audio 4000 RTP/AVP 80\r\na=rtpmap:80 foo/8000\r\na=fmtp:80 x\r\n"},
+		/* all + except: the listed ones stay, in place */
+		{"all", NULL, "telephone-event,PCMU", NULL, "m=audio 4000 RTP/AVP 8 0 18 101\r\n%s",
+		 "m=audio 4000 RTP/AVP 0 101\r\n%s"},
+		{"ALL", NULL, "pcmu", NULL, opus,
+		 "m=audio 4000 RTP/AVPF 0\r\na=rtcp-fb:* nack\r\na=ptime:20\r\n"},
+		/* all + offer: the listed ones stay, first, in the list's order */
+		{"all", NULL, NULL, "PCMA,opus", opus,
+		 "m=audio 4000 RTP/AVPF 8 111\r\na=rtpmap:111 opus/48000/2\r\n"
+		 "a=fmtp:111 minptime=10;useinbandfec=1\r\na=rtcp-fb:111 transport-cc\r\n"
+		 "a=rtcp-fb:* nack\r\na=ptime:20\r\n"},
+		/* offer alone strips nothing but orders */
+		{NULL, NULL, NULL, "PCMA", "m=audio 4000 RTP/AVP 0 8 101\r\n",
+		 "m=audio 4000 RTP/AVP 8 0 101\r\n"},
+		/* mask: no transcoding, so the same as strip */
+		{NULL, "PCMU", NULL, NULL, "m=audio 4000 RTP/AVP 0 8 101\r\n",
+		 "m=audio 4000 RTP/AVP 8 101\r\n"},
+		{NULL, "full", "PCMA", NULL, "m=audio 4000 RTP/AVP 0 8 101\r\n",
+		 "m=audio 4000 RTP/AVP 8\r\n"},
+		/* video: no channels */
+		{"h264", NULL, NULL, NULL,
+		 "m=video 4002 RTP/AVP 96 97\r\na=rtpmap:96 VP8/90000\r\na=rtpmap:97 H264/90000\r\n"
+		 "a=fmtp:97 profile-level-id=42e01f\r\n",
+		 "m=video 4002 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n"},
+		/* left alone: rejected, not RTP, empty options */
+		{"all", NULL, NULL, NULL, "m=audio 0 RTP/AVP 0\r\n", "m=audio 0 RTP/AVP 0\r\n"},
+		{"all", NULL, NULL, NULL, "m=application 4000 UDP/BFCP *\r\n",
+		 "m=application 4000 UDP/BFCP *\r\n"},
+		{NULL, NULL, NULL, NULL, "m=audio 4000 RTP/AVP 0 8\r\n",
+		 "m=audio 4000 RTP/AVP 0 8\r\n"},
+		/* nothing left: an error, the media unchanged */
+		{"all", NULL, NULL, NULL, "m=audio 4000 RTP/AVP 0 8 101\r\n%s", NULL},
+		{"PCMU,PCMA", NULL, NULL, NULL, "m=audio 4000 RTP/AVP 8 0\r\n", NULL},
+		{"all", NULL, "G722", NULL, opus, NULL},
+		{NULL, "opus,PCMU", NULL, NULL,
+		 "m=audio 4000 RTP/AVP 111 0\r\na=rtpmap:111 opus/48000/2\r\n", NULL},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sdp_codec_opts o = {0};
+		char media[1024], in[1200], want[1200];
+		const char *err = NULL;
+		struct sdp s;
+		char *out;
+		int ret;
+
+		print_message("case %zu: %s", i, cases[i].media);
+		codec_names(&o.strip, cases[i].strip);
+		codec_names(&o.mask, cases[i].mask);
+		codec_names(&o.except, cases[i].except);
+		codec_names(&o.offer, cases[i].offer);
+		subst(media, sizeof(media), cases[i].media, te);
+		snprintf(in, sizeof(in), SESSION4 "%s", media);
+		if (cases[i].want) {
+			subst(media, sizeof(media), cases[i].want, te);
+			snprintf(want, sizeof(want), SESSION4 "%s", media);
+		} else {
+			snprintf(want, sizeof(want), "%s", in);
+		}
+		assert_int_equal(sdp_parse(&s, in, strlen(in), &err), 0);
+		ret = sdp_media_codecs(&s.media[0], &o, &err);
+		if (cases[i].want) {
+			assert_int_equal(ret, 0);
+		} else {
+			assert_int_equal(ret, -EINVAL);
+			assert_string_equal(err, "No codec left after codec options");
+		}
+		out = sdp_print(&s, NULL);
+		assert_non_null(out);
+		assert_string_equal(out, want);
+		free(out);
+		sdp_free(&s);
+	}
+}
+
+static void test_codec_list(void **state)
+{
+	struct sdp_codec_opts o = {0};
+
+	(void)state;
+	assert_false(sdp_codec_opts_set(&o));
+	assert_int_equal(sdp_codec_list_add(&o.strip, "PCMA", 0), -EINVAL);
+	assert_int_equal(sdp_codec_list_add(&o.strip, NULL, 4), -EINVAL);
+	for (int i = 0; i < SDP_CODEC_MAX_NAMES; i++)
+		assert_int_equal(sdp_codec_list_add(&o.strip, "PCMA", 4), 0);
+	assert_int_equal(sdp_codec_list_add(&o.strip, "PCMA", 4), -E2BIG);
+	assert_true(sdp_codec_opts_set(&o));
+}
+
 static void test_rewrite_refused(void **state)
 {
 	static const char in[] = SESSION4 "m=audio 4000 RTP/AVP 0\r\n"
@@ -1286,6 +1444,7 @@ int main(void)
 		cmocka_unit_test(test_limits),		cmocka_unit_test(test_line_length),
 		cmocka_unit_test(test_rewrite_too_big), cmocka_unit_test(test_rewrite_long_mline),
 		cmocka_unit_test(test_rewrite_crypto),	cmocka_unit_test(test_clock_rate),
+		cmocka_unit_test(test_codecs),		cmocka_unit_test(test_codec_list),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
