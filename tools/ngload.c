@@ -5,6 +5,7 @@
 #include "bencode.h"
 #include "ng_client.h"
 #include "sdp.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -71,20 +72,7 @@ static void usage(FILE *f)
 		"A bare PORT means 127.0.0.1:PORT.\n");
 }
 
-static int arg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* One line on stderr; returns the exit code of a bad command line. */
-static int arg_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "ngload: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
-}
+#define arg_error(...) cli_error("ngload", __VA_ARGS__)
 
 static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {

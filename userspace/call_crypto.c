@@ -86,9 +86,10 @@ static const struct sdes_crypto *by_suite(const struct sdes_crypto *list, unsign
 	return NULL;
 }
 
-static int add_line(char (*lines)[SDES_MAX_LINE_LEN], size_t *n, const struct sdes_crypto *c)
+static int add_line(char (*lines)[SDES_MAX_LINE_LEN], size_t *n, const struct sdes_crypto *c,
+		    bool pad)
 {
-	int len = sdes_format(c, lines[*n], SDES_MAX_LINE_LEN);
+	int len = sdes_format_pad(c, pad, lines[*n], SDES_MAX_LINE_LEN);
 
 	if (len < 0)
 		return len;
@@ -131,7 +132,7 @@ int media_crypto_offer(struct media *mx, struct media *my, const struct sdp_medi
 		 * chooses among the relay's own. */
 		if (o->no_mask & (1u << x->offered[i].suite->id))
 			continue;
-		if (add_line(lines, n, &x->offered[i]))
+		if (add_line(lines, n, &x->offered[i], o->pad))
 			goto too_long;
 	}
 	for (unsigned int i = 0; i < SDES_N_SUITES && !o->off && !o->nonew; i++) {
@@ -152,7 +153,8 @@ int media_crypto_offer(struct media *mx, struct media *my, const struct sdp_medi
 		c->unencrypted_srtp = o->unencrypted_srtp;
 		c->unencrypted_srtcp = o->unencrypted_srtcp;
 		c->unauthenticated_srtp = o->unauthenticated_srtp;
-		if (add_line(lines, n, c))
+		c->lifetime = o->lifetime ? 1ull << 31 : 0;
+		if (add_line(lines, n, c, o->pad))
 			goto too_long;
 		n_relay++;
 	}
@@ -255,7 +257,7 @@ int media_crypto_answer(struct media *my, struct media *mx, const struct sdp_med
 			*err = "Cannot generate SRTP keys";
 			return -EIO;
 		}
-		if (add_line(lines, n, &x_tx)) {
+		if (add_line(lines, n, &x_tx, false)) {
 			*err = "SDES line too long";
 			return -E2BIG;
 		}

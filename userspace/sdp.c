@@ -761,32 +761,6 @@ enum sdp_dir sdp_media_dir(const struct sdp *s, const struct sdp_media *m)
 	return SDP_SENDRECV;
 }
 
-unsigned int sdp_media_clock_rate(const struct sdp_media *m)
-{
-	unsigned long pt, rate;
-	char *end;
-
-	if (!m->fmts)
-		return 0;
-	pt = strtoul(m->fmts, &end, 10);
-	if (end == m->fmts || pt > 127)
-		return 0;
-	for (size_t i = 0; i < m->n_lines; i++) {
-		const char *t = m->lines[i].text, *slash;
-		unsigned long lpt;
-
-		if (m->lines[i].type != 'a' || strncmp(t, "rtpmap:", 7))
-			continue;
-		lpt = strtoul(t + 7, &end, 10);
-		if (end == t + 7 || lpt != pt || !(slash = strchr(end, '/')))
-			continue;
-		rate = strtoul(slash + 1, &end, 10);
-		if (end != slash + 1 && rate > 0 && rate <= 1000000)
-			return (unsigned int)rate;
-	}
-	return strcmp(m->type, "video") ? 8000 : 90000;
-}
-
 const char *sdp_dir_name(enum sdp_dir d)
 {
 	switch (d) {
@@ -1173,6 +1147,22 @@ static void codec_info(const struct sdp_media *m, int pt, struct codec *c)
 	}
 	if (pt < (int)(sizeof(static_pts) / sizeof(static_pts[0])))
 		*c = static_pts[pt];
+}
+
+unsigned int sdp_media_clock_rate(const struct sdp_media *m)
+{
+	struct codec c;
+	long pt;
+
+	if (!m->fmts)
+		return 0;
+	pt = span_num(m->fmts, m->fmts + strcspn(m->fmts, " "));
+	if (pt < 0 || pt > 127)
+		return 0;
+	codec_info(m, (int)pt, &c);
+	if (c.rate)
+		return c.rate;
+	return strcmp(m->type, "video") ? 8000 : 90000;
 }
 
 static bool name_is(const char *s, size_t len, const char *word)

@@ -75,8 +75,8 @@ enum sdp_dir sdp_media_dir(const struct sdp *s, const struct sdp_media *m);
 /* The address that applies to media m: its own c=, else the session c=; NULL when neither. */
 const struct sdp_conn *sdp_media_conn(const struct sdp *s, const struct sdp_media *m);
 const char *sdp_dir_name(enum sdp_dir d);
-/* The RTP clock rate of m's first payload type: its a=rtpmap rate, else 8000 (the static
- * audio types), else 90000 for video; 0 when m has no payload type. */
+/* The RTP clock rate of m's first payload type: its a=rtpmap rate, else its RFC 3551 static
+ * rate, else 8000 (90000 for video); 0 when m has no payload type. */
 unsigned int sdp_media_clock_rate(const struct sdp_media *m);
 
 /* The ng "codec" options that need no transcoding (rtpengine's names). A name is an encoding

@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # What the loopback benchmarks share (run.sh, srtp.sh): the relays started pinned and stopped by
-# PID, results in variables, CPU accounting. Sourced after ME, B, HZ, OUT, PIN_RELAY, XR_NG,
-# XR_PORTS, RE_NG and RE_PORTS are set; installs the cleanup traps.
+# PID, results in variables, CPU accounting. The functions read ME, B, HZ, OUT, RELAY_CPU,
+# GEN_CPU, XR_NG, XR_PORTS, RE_NG and RE_PORTS; sourcing installs the cleanup traps.
 
 PIDS=""
 cleanup() {
@@ -118,4 +118,22 @@ check_quiet() {
 		echo "$ME: WARNING: other processes use these CPUs; the figures will be distorted" >&2
 	fi
 	echo "$ME: results and logs in $OUT/"
+}
+
+# The tools exist, OUT is empty of an earlier run's files, and PIN_RELAY / PIN_GEN pin to
+# RELAY_CPU / GEN_CPU when both CPUs exist (a one-CPU machine still gets noisier figures).
+prepare() { # TOOL...
+	for t in "$@"; do
+		[ -x "$B/$t" ] || die "$B/$t is missing: run make first"
+	done
+	mkdir -p "$OUT" || die "can't create $OUT"
+	rm -f "$OUT"/*.json "$OUT"/*.err "$OUT"/*.log "$OUT"/steps.txt "$OUT"/summary.txt
+	if taskset -c "$RELAY_CPU" true 2>/dev/null && taskset -c "$GEN_CPU" true 2>/dev/null; then
+		PIN_RELAY="taskset -c $RELAY_CPU"
+		PIN_GEN="taskset -c $GEN_CPU"
+	else
+		echo "$ME: can't pin to CPUs $RELAY_CPU and $GEN_CPU: running unpinned" >&2
+		PIN_RELAY=""
+		PIN_GEN=""
+	fi
 }

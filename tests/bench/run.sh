@@ -64,21 +64,7 @@ case " $SUITES " in
 *) die "BENCH_SUITES: one or more of loopback, srtp, xdp" ;;
 esac
 
-for t in rtpgen ngload; do
-	[ -x "$B/$t" ] || die "$B/$t is missing: run make first"
-done
-mkdir -p "$OUT" || die "can't create $OUT"
-rm -f "$OUT"/*.json "$OUT"/*.err "$OUT"/*.log "$OUT"/steps.txt "$OUT"/summary.txt
-
-# Pin only when both CPUs exist: a one-CPU machine still gets (noisier) figures.
-if taskset -c "$RELAY_CPU" true 2>/dev/null && taskset -c "$GEN_CPU" true 2>/dev/null; then
-	PIN_RELAY="taskset -c $RELAY_CPU"
-	PIN_GEN="taskset -c $GEN_CPU"
-else
-	echo "bench: can't pin to CPUs $RELAY_CPU and $GEN_CPU: running unpinned" >&2
-	PIN_RELAY=""
-	PIN_GEN=""
-fi
+prepare rtpgen ngload
 
 # stream RELAY RATE SECS TAG: STREAMS calls set up over ng (all between the same two generator
 # endpoints), one rtpgen pair through them at RATE packets/s in all; the JSON result goes to

@@ -43,20 +43,7 @@ ME=bench-srtp
 # shellcheck source=tests/bench/lib.sh
 . tests/bench/lib.sh
 
-for t in rtpgen ngcli ngload; do
-	[ -x "$B/$t" ] || die "$B/$t is missing: run make first"
-done
-mkdir -p "$OUT" || die "can't create $OUT"
-rm -f "$OUT"/*.json "$OUT"/*.err "$OUT"/*.log "$OUT"/steps.txt "$OUT"/summary.txt
-
-if taskset -c "$RELAY_CPU" true 2>/dev/null && taskset -c "$GEN_CPU" true 2>/dev/null; then
-	PIN_RELAY="taskset -c $RELAY_CPU"
-	PIN_GEN="taskset -c $GEN_CPU"
-else
-	echo "bench-srtp: can't pin to CPUs $RELAY_CPU and $GEN_CPU: running unpinned" >&2
-	PIN_RELAY=""
-	PIN_GEN=""
-fi
+prepare rtpgen ngcli ngload
 
 val() { eval "echo \${$1:--}"; }
 

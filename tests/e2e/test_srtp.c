@@ -402,6 +402,19 @@ static void test_restart_keeps_keys(void **state)
 	assert_int_equal(system(rm), 0);
 }
 
+/* SDES "lifetime" puts |2^31 on the relay's own lines. */
+static void test_sdes_lifetime(void **state)
+{
+	struct call c;
+
+	call_offer(&c, "RTP/AVP", NULL,
+		   ",\"transport-protocol\":\"RTP/SAVP\","
+		   "\"SDES\":[\"lifetime\",\"pad\",\"only-AES_CM_128_HMAC_SHA1_80\"]");
+	assert_int_equal(c.to_B.n, 1);
+	assert_true(c.to_B.crypto[0].lifetime == 1ull << 31);
+	call_end(&c);
+}
+
 static void test_srtp_to_rtp(void **state)
 {
 	struct call c;
@@ -664,6 +677,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_rtp_to_srtp, daemons_teardown),
 		cmocka_unit_test_teardown(test_srtp_to_rtp, daemons_teardown),
 		cmocka_unit_test_teardown(test_restart_keeps_keys, daemons_teardown),
+		cmocka_unit_test_teardown(test_sdes_lifetime, daemons_teardown),
 		cmocka_unit_test_teardown(test_srtp_suites, daemons_teardown),
 		cmocka_unit_test_teardown(test_passthrough, daemons_teardown),
 		cmocka_unit_test_teardown(test_nonew, daemons_teardown),

@@ -5,6 +5,7 @@
 #include "common.h"
 
 #include "log.h"
+#include "../cli.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -144,20 +145,7 @@ static void usage(FILE *f)
 		MAX_STREAMS, MIN_SIZE, MAX_SIZE, DEF_SIZE, MAX_BATCH, DEF_BATCH, DEF_WAIT_MS);
 }
 
-static int arg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* One line on stderr; returns the exit code of a bad command line. */
-static int arg_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "rtpgen: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
-}
+#define arg_error(...) cli_error("rtpgen", __VA_ARGS__)
 
 /* An unsigned integer up to max, with an optional k or M multiplier when allow_suffix. */
 static int parse_uint(const char *s, uint64_t max, bool allow_suffix, uint64_t *out)
