@@ -3,11 +3,11 @@
 
 CC      ?= gcc
 BUILD   := build
-PKGS    := jansson libbpf libnl-3.0 libnl-route-3.0 libmicrohttpd gnutls libsrtp2 hiredis
+PKGS    := jansson libbpf libnl-3.0 libnl-route-3.0 libmicrohttpd gnutls libsrtp2 hiredis opus spandsp speexdsp
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wno-unused-parameter \
 	   -Iinclude -Iuserspace -Itests/lib -I$(BUILD)/bpf $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 V       ?= 0
 Q       := $(if $(filter 1,$(V)),,@)
 

@@ -7,6 +7,7 @@
 #include "lib/fib.h"
 #include "lib/parse.h"
 #include "lib/rewrite.h"
+#include "lib/xlate.h"
 
 /* Knobs, set through the skeleton's rodata before load. */
 /* The TTL / hop limit of forwarded packets: the relay sends a fresh packet, it is no router. */
@@ -21,6 +22,10 @@ const volatile __u8 xr_coarse_clock = 0;
  * asks again: route and neighbour changes take up to this long to reach forwarded packets.
  * 0: no cache, every packet looks up. */
 const volatile __u64 xr_nhop_ttl_ns = 1000000000;
+/* The G.711 translation tables, indexed by XR_XLATE_* - 1: [0] u-law -> A-law, [1] A-law ->
+ * u-law. xrelayd fills them from codec_ulaw_to_alaw() / codec_alaw_to_ulaw() before load;
+ * left zero, a translated payload would come out all zero. */
+const volatile __u8 xr_xlate_tbl[2][256];
 
 static __always_inline __u64 xr_now(void)
 {
@@ -63,7 +68,7 @@ int xrelay_xdp(struct xdp_md *ctx)
 	struct xr_pkt pkt;
 	struct xr_l2 l2;
 	__u32 egress = 0;
-	__u64 now = 0;
+	__u64 now = 0, udp_diff = 0;
 	int media = 0;
 	int err, act;
 
@@ -84,7 +89,10 @@ int xrelay_xdp(struct xdp_md *ctx)
 		return xr_exit(err, XDP_PASS);
 
 	/* From here on the packet is changed: no more punts but a lost redirect race. */
-	xr_rewrite(&pkt, e, &l2, xr_ttl);
+	if (media == XR_MEDIA_RTP_XLATE)
+		/* one table pointer (not a branch per table): the verifier walks the loop once */
+		udp_diff = xr_xlate(&pkt, xr_xlate_tbl[(e->xlate - 1) & 1], e->xlate_pt_out);
+	xr_rewrite(&pkt, e, &l2, xr_ttl, udp_diff);
 	if (egress == ctx->ingress_ifindex) {
 		xr_count_forward(&pkt, e, media, now);
 		return xr_exit(XR_C_TX, XDP_TX);

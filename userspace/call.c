@@ -75,6 +75,17 @@ unsigned long calls_count(void)
 	return n_calls;
 }
 
+unsigned long calls_transcoded(void)
+{
+	unsigned long n = 0;
+
+	for (struct call *c = lhead; c; c = c->lnext)
+		for (unsigned int i = 0; i < c->n_mls; i++)
+			for (unsigned int j = 0; j < c->mls[i]->n_media; j++)
+				n += media_codec_transcoding(c->mls[i]->media[j]) != NULL;
+	return n;
+}
+
 struct call *call_first(void)
 {
 	return lhead;
@@ -209,6 +220,8 @@ static void media_push_cfg(struct media *m, bool relearn)
 			sc.sink_rtcp = media_rtcp_target(p);
 		}
 		media_crypto_cfg(m, comp, &sc);
+		if (relay)
+			media_codec_cfg(m, comp, &sc);
 		worker_stream_update(m->streams[comp], &sc);
 	}
 	/* Either side's entries depend on both sides' addresses. */
@@ -223,6 +236,7 @@ static void media_release_ports(struct media *m, bool forget)
 {
 	media_kernel_remove(m);
 	media_crypto_forget(m); /* the worker frees the contexts with the streams */
+	media_codec_forget(m);
 	for (int comp = COMP_RTP; comp <= COMP_RTCP; comp++) {
 		if (m->streams[comp] && !m->streams[comp]->removing) {
 			m->streams[comp]->removing = true;
@@ -451,6 +465,7 @@ static void ml_free(struct monologue *ml)
 {
 	for (unsigned int i = 0; i < ml->n_media; i++) {
 		free(ml->media[i]->crypto);
+		free(ml->media[i]->codecs);
 		free(ml->media[i]);
 	}
 	free(ml->media);
@@ -609,6 +624,7 @@ char *call_offer(const struct call_opts *o, const char **err, const char **warni
 {
 	struct monologue *x, *y = NULL;
 	struct crypto_out *co = NULL;
+	struct media_codecs(*mc)[2] = NULL; /* offerer's, recipient's: per media */
 	struct call *c;
 	bool created = false;
 	struct sdp s;
@@ -619,13 +635,20 @@ char *call_offer(const struct call_opts *o, const char **err, const char **warni
 	if (parse_sdp(&s, o, err))
 		return NULL;
 	/* The codec options edit what the recipient is offered, before any state changes. */
+	if (codec_opts_transcode(o) && !(mc = calloc(s.n_media, sizeof(*mc)))) {
+		sdp_free(&s);
+		*err = "Out of memory";
+		return NULL;
+	}
 	for (size_t i = 0; i < s.n_media; i++) {
-		int ret = sdp_media_codecs(&s.media[i], &o->codec, err);
+		int ret = mc ? media_codec_offer(&s.media[i], o, &mc[i][0], &mc[i][1], err, warning)
+			     : sdp_media_codecs(&s.media[i], &o->codec, err);
 
 		if (ret) {
 			if (ret == -ENOMEM)
 				*err = "Out of memory";
 			sdp_free(&s);
+			free(mc);
 			return NULL;
 		}
 	}
@@ -680,6 +703,9 @@ char *call_offer(const struct call_opts *o, const char **err, const char **warni
 			continue;
 		if (media_crypto_offer(mx, my, sm, &o->sdes, co[i].lines, &co[i].n, err))
 			goto fail;
+		if (media_codec_take(mx, mc ? &mc[i][0] : NULL) ||
+		    media_codec_take(my, mc ? &mc[i][1] : NULL))
+			goto nomem;
 		/* RTCP reports jitter in RTP clock units: the first audio codec's clock. */
 		if (!strcmp(sm->type, "audio") && sdp_media_clock_rate(sm))
 			ssrc_table_set_clock_rate(c->ssrc, sdp_media_clock_rate(sm));
@@ -703,7 +729,7 @@ char *call_offer(const struct call_opts *o, const char **err, const char **warni
 	if (!out)
 		goto nomem;
 	sdp_free(&s);
-	(void)warning;
+	free(mc);
 	return out;
 nomem:
 	*err = "Out of memory";
@@ -713,6 +739,7 @@ fail:
 		totals.rejected++;
 	}
 	sdp_free(&s);
+	free(mc);
 	return NULL;
 }
 
@@ -795,7 +822,8 @@ char *call_answer(const struct call_opts *o, const char **err, const char **warn
 		my->rtcp_mux = my->offered_mux;
 		mx->rtcp_mux = mx->offered_mux && !(mx->mux & MUX_REJECT) &&
 			       (my->rtcp_mux || (mx->mux & (MUX_ACCEPT | MUX_REQUIRE)));
-		if (media_crypto_answer(my, mx, &s.media[i], co[i].lines, &co[i].n, &keep, err))
+		if (media_crypto_answer(my, mx, &s.media[i], co[i].lines, &co[i].n, &keep, err) ||
+		    media_codec_answer(my, mx, &s.media[i], o, err))
 			goto out;
 		co[i].set = !keep && !mx->rejected;
 		media_push_cfg(my, changed);
@@ -1039,8 +1067,10 @@ int call_restore_start(struct call *c)
 			}
 		}
 	for (unsigned int i = 0; i < c->n_mls; i++)
-		for (unsigned int j = 0; j < c->mls[i]->n_media; j++)
+		for (unsigned int j = 0; j < c->mls[i]->n_media; j++) {
+			media_codec_replan(c->mls[i]->media[j]);
 			media_kernel_adopt(c->mls[i]->media[j]);
+		}
 	for (unsigned int i = 0; i < c->n_mls; i++)
 		for (unsigned int j = 0; j < c->mls[i]->n_media; j++)
 			media_push_cfg(c->mls[i]->media[j], false);

@@ -9,6 +9,7 @@
 #include "sdes.h"
 #include "sdp.h"
 #include "stream.h"
+#include "transcode.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -40,6 +41,9 @@ struct call_opts {
 		*transport_protocol; /* the m= protocol towards the recipient; NULL: as offered */
 	struct sdes_opts sdes;
 	struct sdp_codec_opts codec; /* the "codec" options (offer only) */
+	unsigned int ptime;	     /* ms towards the recipient (offer), 0 = as sent */
+	unsigned int ptime_reverse;  /* ms towards the offerer */
+	bool single_codec;	     /* answer: only the first codec goes back to the offerer */
 };
 
 /* A party's SRTP with SDES keys (call_crypto.c). The relay decrypts what the party sends with
@@ -57,6 +61,31 @@ struct media_crypto {
 	uint32_t ctx_gen[2];
 	bool ctx_made[2];
 	struct srtpx *ctx_rx[2], *ctx_tx[2];
+};
+
+/* A party's codecs when the offer asked for transcoding (call_codec.c). */
+#define MEDIA_MAX_CODECS 16
+struct media_codec {
+	struct sdp_codec sc;	     /* as this party's SDP (or the relay's offer to it) says */
+	const struct codec_def *def; /* NULL: the relay does not know it */
+	bool relay;		     /* added by the relay: the other party never offered it */
+	bool masked;		     /* kept from the other party (mask, consume): transcoded */
+	unsigned int bitrate;	     /* encoder bits/s towards this party; 0 = default */
+};
+
+struct media_codecs {
+	struct media_codec offered[MEDIA_MAX_CODECS]; /* its offer, or the relay's offer to it */
+	unsigned int n_offered;
+	struct media_codec neg[MEDIA_MAX_CODECS]; /* the answer's codecs, as this party sees them */
+	unsigned int n_neg;
+	bool always;	    /* always-transcode: decode even what both sides share */
+	unsigned int ptime; /* ms of the packets this party receives; 0 = as sent */
+	/* From the answer: what happens to the RTP this party sends. */
+	bool rx_set; /* transcoded with rx */
+	struct tc_params rx;
+	uint32_t pt_pass[4];	/* with rx_set: the payload types that pass unchanged */
+	struct transcoder *ctx; /* what the RTP stream's worker holds (identity only) */
+	bool ctx_made;
 };
 
 struct media {
@@ -80,10 +109,45 @@ struct media {
 	uint32_t gen[2];   /* relearn generation last pushed to the worker */
 	bool in_kernel[2]; /* kfwd[] is installed */
 	struct kernel_fwd kfwd[2];
+	uint32_t kpt_allow[2][4];	/* what kfwd[].pt_allow points to (transcoded media) */
 	struct xr_entry_stats kbase[2]; /* counters of this stream's earlier, removed entries */
 	struct xr_entry_stats kcur[2];	/* the installed entry's counters, as last read */
 	struct media_crypto *crypto;	/* NULL until the media meets SRTP (call_crypto.c) */
+	struct media_codecs *codecs;	/* NULL unless an offer asked for transcoding */
 };
+
+/* call_codec.c: codec negotiation and transcoding. */
+/* The offer asks for something only the transcoding engine does. */
+bool codec_opts_transcode(const struct call_opts *o);
+/* Offer: edits sm (what the recipient is offered) as o's codec options say, and fills from
+ * (the offerer's codecs) and to (the recipient's). A transcode codec the relay cannot offer is
+ * skipped with *warning. */
+int media_codec_offer(struct sdp_media *sm, const struct call_opts *o, struct media_codecs *from,
+		      struct media_codecs *to, const char **err, const char **warning);
+/* Takes the offer's codec state (NULL: none, transcoding stops). -ENOMEM. */
+int media_codec_take(struct media *m, const struct media_codecs *mc);
+/* Restoring a saved call (call_state.c): m's codec lists, then, once both sides are there,
+ * media_codec_replan(m) plans what m's RTP becomes (a new SSRC for a generated stream). */
+int media_codec_restore(struct media *m, const struct media_codecs *mc);
+void media_codec_replan(struct media *m);
+/* c as the relay knows sc. */
+void media_codec_fill(struct media_codec *c, const struct sdp_codec *sc);
+/* Answer from my (its SDP media sm, edited into what goes to mx): picks what each direction
+ * does. Changes nothing on error. */
+int media_codec_answer(struct media *my, struct media *mx, struct sdp_media *sm,
+		       const struct call_opts *o, const char **err);
+/* Fills sc's transcoder for m's stream comp. */
+void media_codec_cfg(struct media *m, int comp, struct stream_cfg *sc);
+/* The streams were released: the worker freed the transcoder it held. */
+void media_codec_forget(struct media *m);
+/* What m's RTP is transcoded with (NULL: nothing is) and the transcoder's counters (NULL when
+ * its worker has none). */
+const struct tc_params *media_codec_transcoding(const struct media *m);
+const struct tc_stats *media_codec_stats(const struct media *m);
+/* The kernel may forward m's RTP only for these payload types (NULL: all); *xl says how to
+ * translate G.711 in the kernel (0 = not). */
+const uint32_t *media_codec_kernel(const struct media *m, uint8_t *xl, uint8_t *pt_in,
+				   uint8_t *pt_out);
 
 /* call_crypto.c: SDES negotiation, as rtpengine does it. */
 /* The media's protocol is SRTP (RTP/SAVP, RTP/SAVPF). */
@@ -203,6 +267,8 @@ struct call *call_lookup(const char *call_id);
 struct call *call_first(void);
 struct call *call_next(const struct call *c);
 unsigned long calls_count(void);
+/* Media whose RTP is transcoded (one count per direction). */
+unsigned long calls_transcoded(void);
 const struct call_totals *calls_totals(void);
 const struct config *calls_config(void);
 /* Counts an offer refused before it reached the calls (load limits). */

@@ -82,6 +82,10 @@ static const char *why_not(struct media *m, int comp, struct kernel_fwd *f)
 	 * the rest up with its own punt reason. */
 	if (media_needs_transform(m, comp))
 		f->flags |= XR_F_TRANSFORM;
+	/* Transcoded RTP: the payload types that pass unchanged (and PCMU <-> PCMA, translated
+	 * by the program) stay in the kernel, the others go up to the worker's transcoder. */
+	if (comp == COMP_RTP)
+		f->pt_allow = media_codec_kernel(m, &f->xlate, &f->xlate_pt_in, &f->xlate_pt_out);
 	return NULL;
 }
 
@@ -106,7 +110,20 @@ static bool same_fwd(const struct kernel_fwd *a, const struct kernel_fwd *b)
 {
 	return ep_eq(&a->local, &b->local) && ep_eq(&a->peer, &b->peer) &&
 	       ep_eq(&a->new_src, &b->new_src) && ep_eq(&a->new_dst, &b->new_dst) &&
-	       a->flags == b->flags;
+	       a->flags == b->flags && !a->pt_allow == !b->pt_allow &&
+	       (!a->pt_allow || !memcmp(a->pt_allow, b->pt_allow, 4 * sizeof(uint32_t))) &&
+	       a->xlate == b->xlate && a->xlate_pt_in == b->xlate_pt_in &&
+	       a->xlate_pt_out == b->xlate_pt_out;
+}
+
+/* Keeps what f->pt_allow points to with the media, for the next same_fwd. */
+static void keep_fwd(struct media *m, int comp, const struct kernel_fwd *f)
+{
+	m->kfwd[comp] = *f;
+	if (f->pt_allow) {
+		memcpy(m->kpt_allow[comp], f->pt_allow, sizeof(m->kpt_allow[comp]));
+		m->kfwd[comp].pt_allow = m->kpt_allow[comp];
+	}
 }
 
 static void add_kstats(struct xr_entry_stats *base, const struct xr_entry_stats *add)
@@ -157,8 +174,7 @@ void media_kernel_sync(struct media *m)
 			remove_one(m, comp);
 			continue;
 		}
-		m->kfwd[comp] = f;
-		m->kfwd[comp].pt_allow = NULL;
+		keep_fwd(m, comp, &f);
 		m->in_kernel[comp] = true;
 		log_debug("[%s] %s forwarded by the kernel to %s", m->ml->call->call_id,
 			  ep_str(&f.local, addr, sizeof(addr)),
@@ -185,8 +201,7 @@ void media_kernel_adopt(struct media *m)
 					  ep_str(&f.local, addr, sizeof(addr)), strerror(-ret));
 			continue;
 		}
-		m->kfwd[comp] = f;
-		m->kfwd[comp].pt_allow = NULL;
+		keep_fwd(m, comp, &f);
 		m->in_kernel[comp] = true;
 		log_debug("[%s] %s: kernel entry adopted", m->ml->call->call_id,
 			  ep_str(&f.local, addr, sizeof(addr)));

@@ -81,6 +81,45 @@ static struct bnode *stream_report(struct barena *a, struct media *m, int comp,
 	return d;
 }
 
+/* The codecs the party negotiated, as "NAME/RATE" in its payload type order. */
+static struct bnode *codecs_report(struct barena *a, const struct media *m)
+{
+	struct bnode *l = bn_list(a);
+
+	for (unsigned int i = 0; l && i < m->codecs->n_neg; i++) {
+		const struct sdp_codec *sc = &m->codecs->neg[i].sc;
+
+		bn_list_append(l, bn_strf(a, "%u %s/%u", sc->pt, sc->name, sc->rate));
+	}
+	return l;
+}
+
+/* What the party's RTP is transcoded into, and the transcoder's counters. */
+static struct bnode *transcoding_report(struct barena *a, const struct media *m)
+{
+	const struct tc_params *p = media_codec_transcoding(m);
+	const struct tc_stats *st = media_codec_stats(m);
+	struct bnode *d = bn_dict(a), *from = bn_list(a);
+
+	if (!d || !from)
+		return d;
+	for (unsigned int i = 0; i < p->n_in; i++)
+		bn_list_append(from,
+			       bn_strf(a, "%u %s", p->in[i].pt, codec_get(p->in[i].id)->name));
+	bn_dict_add(a, d, "from", from);
+	bn_dict_add(a, d, "to", bn_strf(a, "%u %s", p->out.pt, codec_get(p->out.id)->name));
+	if (p->out.ptime)
+		bn_dict_add_int(a, d, "ptime", p->out.ptime);
+	if (!st)
+		return d;
+	bn_dict_add_int(a, d, "decoded", (long long)atomic_load(&st->decoded));
+	bn_dict_add_int(a, d, "encoded", (long long)atomic_load(&st->encoded));
+	bn_dict_add_int(a, d, "concealed", (long long)atomic_load(&st->concealed));
+	bn_dict_add_int(a, d, "late", (long long)atomic_load(&st->late));
+	bn_dict_add_int(a, d, "errors", (long long)atomic_load(&st->errors));
+	return d;
+}
+
 static struct bnode *media_report(struct barena *a, struct media *m, struct stream_stats sums[2])
 {
 	struct bnode *d = bn_dict(a), *streams = bn_list(a), *flags = bn_list(a);
@@ -94,6 +133,12 @@ static struct bnode *media_report(struct barena *a, struct media *m, struct stre
 		if (m->streams[comp])
 			bn_list_append(streams, stream_report(a, m, comp, &sums[comp]));
 	bn_dict_add(a, d, "streams", streams);
+	if (m->codecs)
+		bn_dict_add(a, d, "codecs", codecs_report(a, m));
+	if (media_codec_transcoding(m)) {
+		bn_dict_add(a, d, "transcoding", transcoding_report(a, m));
+		bn_list_append(flags, bn_str(a, "transcoding"));
+	}
 	if (m->rtcp_mux)
 		bn_list_append(flags, bn_str(a, "RTCP-mux"));
 	if (m->rejected)

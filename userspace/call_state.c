@@ -259,6 +259,27 @@ static json_t *media_crypto_to_json(const struct media_crypto *mc)
 	return o;
 }
 
+static json_t *codec_list_to_json(const struct media_codec *c, unsigned int n)
+{
+	json_t *a = json_array();
+
+	for (unsigned int i = 0; a && i < n; i++)
+		json_array_append_new(a, json_pack("{sisssisisssbsbsi}", "pt", c[i].sc.pt, "name",
+						   c[i].sc.name, "rate", c[i].sc.rate, "channels",
+						   c[i].sc.channels, "fmtp", c[i].sc.fmtp, "relay",
+						   c[i].relay, "masked", c[i].masked, "bitrate",
+						   c[i].bitrate));
+	return a;
+}
+
+/* The codecs each side offered and answered; the transcoders are planned again from them. */
+static json_t *media_codecs_to_json(const struct media_codecs *mc)
+{
+	return json_pack("{sosobsi}", "offered", codec_list_to_json(mc->offered, mc->n_offered),
+			 "negotiated", codec_list_to_json(mc->neg, mc->n_neg), "always", mc->always,
+			 "ptime", mc->ptime);
+}
+
 static json_t *media_to_json(struct media *m)
 {
 	json_t *o = json_object(), *streams = json_array();
@@ -294,6 +315,8 @@ static json_t *media_to_json(struct media *m)
 	set(o, "streams", streams);
 	if (m->crypto)
 		set(o, "crypto", media_crypto_to_json(m->crypto));
+	if (m->codecs)
+		set(o, "codecs", media_codecs_to_json(m->codecs));
 	return o;
 }
 
@@ -525,6 +548,51 @@ static void media_crypto_from_json(struct reader *r, struct media *m, const json
 	mc->tx_set = crypto_from_json(r, json_object_get(o, "tx"), &mc->tx);
 }
 
+static unsigned int codec_list_from_json(struct reader *r, const json_t *a, struct media_codec *c)
+{
+	unsigned int n = 0;
+	size_t i;
+	json_t *it;
+
+	if (a && !json_is_array(a)) {
+		bad(r, "a codec list is not a list");
+		return 0;
+	}
+	json_array_foreach(a, i, it) {
+		struct sdp_codec sc = {0};
+		const char *name = get_str(r, it, "name", true),
+			   *fmtp = get_str(r, it, "fmtp", false);
+
+		if (n >= MEDIA_MAX_CODECS || !name)
+			break;
+		sc.pt = (uint8_t)get_int(r, it, "pt", 0, 127, 0);
+		snprintf(sc.name, sizeof(sc.name), "%s", name);
+		sc.rate = (unsigned int)get_int(r, it, "rate", 0, 1000000, 0);
+		sc.channels = (unsigned int)get_int(r, it, "channels", 0, 255, 0);
+		snprintf(sc.fmtp, sizeof(sc.fmtp), "%s", fmtp ? fmtp : "");
+		media_codec_fill(&c[n], &sc);
+		c[n].relay = get_bool(r, it, "relay");
+		c[n].masked = get_bool(r, it, "masked");
+		c[n].bitrate = (unsigned int)get_int(r, it, "bitrate", 0, 1000000, 0);
+		n++;
+	}
+	return n;
+}
+
+static void media_codecs_from_json(struct reader *r, struct media *m, const json_t *o)
+{
+	struct media_codecs mc = {0};
+
+	if (!o)
+		return;
+	mc.n_offered = codec_list_from_json(r, json_object_get(o, "offered"), mc.offered);
+	mc.n_neg = codec_list_from_json(r, json_object_get(o, "negotiated"), mc.neg);
+	mc.always = get_bool(r, o, "always");
+	mc.ptime = (unsigned int)get_int(r, o, "ptime", 0, 200, 0);
+	if (media_codec_restore(m, &mc))
+		bad(r, "out of memory");
+}
+
 static void media_from_json(struct reader *r, struct media *m, const json_t *o)
 {
 	const char *s, *ifname, *ifaddr;
@@ -571,6 +639,7 @@ static void media_from_json(struct reader *r, struct media *m, const json_t *o)
 	json_array_foreach(streams, i, it)
 		stream_from_json(r, m, (int)i, it);
 	media_crypto_from_json(r, m, json_object_get(o, "crypto"));
+	media_codecs_from_json(r, m, json_object_get(o, "codecs"));
 }
 
 static struct monologue *party_from_json(struct reader *r, struct call *c, const json_t *o,

@@ -4,6 +4,7 @@
  * Control thread only. */
 #include "kernel.h"
 
+#include "codec.h"
 #include "log.h"
 #include "xrelay.skel.h"
 
@@ -317,6 +318,18 @@ static void reuse_devmap_flags(void)
 	close(fd);
 }
 
+/* The G.711 tables of the program's payload translation, the same ones the workers use. They
+ * are rodata, not a pinned map: every load (adopted pins or not) fills its own. */
+static void fill_xlate_tables(void)
+{
+	for (unsigned int c = 0; c < 256; c++) {
+		skel->rodata->xr_xlate_tbl[XR_XLATE_ULAW_ALAW - 1][c] =
+			codec_ulaw_to_alaw((uint8_t)c);
+		skel->rodata->xr_xlate_tbl[XR_XLATE_ALAW_ULAW - 1][c] =
+			codec_alaw_to_ulaw((uint8_t)c);
+	}
+}
+
 int kernel_open(const char *root)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
@@ -344,6 +357,7 @@ int kernel_open(const char *root)
 		 * clock costs a third of the exact one on the hit path. */
 		skel->rodata->xr_coarse_clock = 1;
 		skel->rodata->xr_nhop_ttl_ns = (__u64)nhop_ttl_ms * 1000000;
+		fill_xlate_tables();
 		reuse_devmap_flags();
 		ret = xrelay__load(skel);
 		if (!ret)
@@ -823,6 +837,9 @@ static void entry_from(struct xr_fwd_entry *e, const struct kernel_fwd *f)
 	addr_from(e->new_daddr, &e->new_dport, &f->new_dst);
 	e->family = ep_family(&f->local) == AF_INET6 ? XR_AF_INET6 : XR_AF_INET;
 	e->flags = f->flags;
+	e->xlate = f->xlate;
+	e->xlate_pt_in = f->xlate_pt_in;
+	e->xlate_pt_out = f->xlate_pt_out;
 	if (f->pt_allow)
 		memcpy(e->pt_allow, f->pt_allow, sizeof(e->pt_allow));
 	else
@@ -839,6 +856,8 @@ int kernel_fwd_install(const struct kernel_fwd *f)
 
 	if (!skel)
 		return -EBADF;
+	if (f->xlate > XR_XLATE_ALAW_ULAW || f->xlate_pt_in > 127 || f->xlate_pt_out > 127)
+		return -EINVAL;
 	if (ep_family(&f->local) != ep_family(&f->new_src) ||
 	    ep_family(&f->new_src) != ep_family(&f->new_dst) ||
 	    (ep_is_set(&f->peer) && ep_family(&f->peer) != ep_family(&f->local)))

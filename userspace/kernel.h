@@ -60,6 +60,9 @@ struct kernel_fwd {
 	struct endpoint new_dst;
 	uint32_t flags; /* XR_F_* */
 	const uint32_t *pt_allow;
+	/* XR_XLATE_* (0: none): RTP with payload type xlate_pt_in is translated in the kernel and
+	 * leaves with xlate_pt_out; pt_allow must allow xlate_pt_in. */
+	uint8_t xlate, xlate_pt_in, xlate_pt_out;
 };
 int kernel_fwd_install(const struct kernel_fwd *f);
 /* Removes the entry for local; its counters are returned in *last (may be NULL) first. */

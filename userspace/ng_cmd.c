@@ -238,7 +238,7 @@ static const char *cmd_statistics(struct barena *a, const struct bnode *req, str
 	bn_dict_add_int(a, cur, "sessionsforeign", (long long)redis_foreign_count());
 	bn_dict_add_int(a, cur, "sessionstotal",
 			(long long)(calls_count() + redis_foreign_count()));
-	bn_dict_add_int(a, cur, "transcodedmedia", 0);
+	bn_dict_add_int(a, cur, "transcodedmedia", (long long)calls_transcoded());
 	bn_dict_add_int(a, cur, "packetrate", (long long)t->packet_rate);
 	bn_dict_add_int(a, cur, "byterate", (long long)t->byte_rate);
 	bn_dict_add_int(a, cur, "errorrate", (long long)t->error_rate);

@@ -33,10 +33,17 @@ static const char *transport_name(const char *w, size_t len)
 	return NULL;
 }
 
-/* The name list a "codec" option fills; NULL for the ones that need transcoding (transcode,
- * set, accept, consume, ...): not supported yet. */
+/* The name list a "codec" option fills; NULL for an unknown option. */
 static struct sdp_codec_list *codec_list(struct call_opts *o, const char *w, size_t len)
 {
+	if (word_eq(w, len, "transcode"))
+		return &o->codec.transcode;
+	if (word_eq(w, len, "accept"))
+		return &o->codec.accept;
+	if (word_eq(w, len, "consume"))
+		return &o->codec.consume;
+	if (word_eq(w, len, "set"))
+		return &o->codec.set;
 	if (word_eq(w, len, "strip"))
 		return &o->codec.strip;
 	if (word_eq(w, len, "mask"))
@@ -94,6 +101,12 @@ static void apply_flag(struct call_opts *o, const char *w, size_t len)
 		o->transport_protocol = transport_name(w, len);
 	else if (len > 6 && word_eq(w, 6, "codec-"))
 		apply_codec_flag(o, w + 6, len - 6);
+	else if (word_eq(w, len, "always-transcode"))
+		sdp_codec_list_add(&o->codec.accept, "all", 3);
+	else if (word_eq(w, len, "single-codec"))
+		o->single_codec = true;
+	else if (word_eq(w, len, "allow-transcoding"))
+		; /* for answers the relay did not offer (subscribe): every answer may transcode */
 	else
 		log_debug("ng: ignoring flag '%.*s'", (int)len, w);
 }
@@ -250,6 +263,16 @@ static int parse_rtpp_flags(struct barena *a, const char *s, struct call_opts *o
 
 			if (!l || sdp_codec_list_add(l, val, strlen(val)))
 				log_debug("ng: ignoring codec option '%s=%s'", key, val);
+		} else if (bn_key_eq(key, strlen(key), "ptime", 5) ||
+			   bn_key_eq(key, strlen(key), "ptime-reverse", 13)) {
+			char *rest;
+			long v = strtol(val, &rest, 10);
+
+			if (*rest || v < 1 || v > 200) {
+				*err = "Invalid ptime (1..200 ms)";
+				return -EINVAL;
+			}
+			*(strlen(key) == 5 ? &o->ptime : &o->ptime_reverse) = (unsigned int)v;
 		} else if (bn_key_eq(key, strlen(key), "SDES", 4)) {
 			apply_sdes(o, val, strlen(val));
 		} else if (bn_key_eq(key, strlen(key), "transport-protocol", 18)) {
@@ -282,8 +305,8 @@ static int get_str(const struct bnode *req, const char *key, const char **out, c
 	return 0;
 }
 
-/* "codec": {"strip": ["PCMA", ...], "offer": [...], ...}: each value a list of names or one
- * name. The options that need transcoding are ignored (logged). */
+/* "codec": {"strip": ["PCMA", ...], "transcode": [...], ...}: each value a list of names or
+ * one name. Unknown options are ignored (logged). */
 static int parse_codec(const struct bnode *req, struct call_opts *o, const char **err)
 {
 	const struct bnode *d = bn_dict_get(req, "codec"), *v, *it;
@@ -321,6 +344,23 @@ bad:
 many:
 	*err = "Too many codecs in codec options";
 	return -EINVAL;
+}
+
+/* "ptime": milliseconds per packet, 1..200 (an integer or a string of one). */
+static int get_ptime(const struct bnode *req, const char *key, unsigned int *out, const char **err)
+{
+	static char buf[64];
+	long long v;
+
+	if (!bn_dict_get(req, key))
+		return 0;
+	if (!bn_dict_get_int(req, key, &v) || v < 1 || v > 200) {
+		snprintf(buf, sizeof(buf), "Invalid %s (1..200 ms)", key);
+		*err = buf;
+		return -EINVAL;
+	}
+	*out = (unsigned int)v;
+	return 0;
 }
 
 /* received-from: ["IP4", "192.0.2.1"] (or a bare address). */
@@ -404,6 +444,9 @@ int ng_opts_parse(struct barena *a, const struct bnode *req, struct call_opts *o
 		return -EINVAL;
 	s = NULL;
 	if (get_str(req, "endpoint-learning", &s, err) || (s && apply_learning(o, s, err)))
+		return -EINVAL;
+	if (get_ptime(req, "ptime", &o->ptime, err) ||
+	    get_ptime(req, "ptime-reverse", &o->ptime_reverse, err))
 		return -EINVAL;
 	if (bn_dict_get(req, "delete-delay")) {
 		if (!bn_dict_get_int(req, "delete-delay", &n) || n < 0) {

@@ -4,6 +4,7 @@
 #include "rtcp.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #define RTCP_HDR    4
@@ -256,4 +257,159 @@ int rtcp_parse(const uint8_t *pkt, size_t len, struct rtcp_info *out, const char
 		off += size;
 	}
 	return 0;
+}
+
+/* ---- reports of a terminated leg ---- */
+
+#define NTP_UNIX_OFFSET 2208988800ULL /* seconds from 1900 to 1970 */
+
+uint64_t rtcp_ntp_from_us(int64_t us)
+{
+	uint64_t sec = (uint64_t)(us / 1000000) + NTP_UNIX_OFFSET;
+	uint64_t frac = ((uint64_t)(us % 1000000) << 32) / 1000000;
+
+	return sec << 32 | frac;
+}
+
+void rtcp_rx_packet(struct rtcp_rx *r, uint32_t ssrc, uint16_t seq, uint32_t ts, int64_t arrival_us,
+		    unsigned int clock)
+{
+	int64_t arrival = clock ? arrival_us * (int64_t)clock / 1000000 : 0;
+	int64_t transit = arrival - (int64_t)ts, d;
+	uint16_t delta;
+
+	if (!r->init || r->ssrc != ssrc) {
+		*r = (struct rtcp_rx){.init = true,
+				      .ssrc = ssrc,
+				      .max_seq = seq,
+				      .base_seq = seq,
+				      .received = 1,
+				      .transit = transit};
+		return;
+	}
+	r->received++;
+	delta = (uint16_t)(seq - r->max_seq);
+	if (delta && delta < 0x8000) {
+		if (seq < r->max_seq)
+			r->cycles += 1u << 16;
+		r->max_seq = seq;
+	}
+	/* A.8: J += (|D| - J) / 16, kept as 16 * J. */
+	d = transit - r->transit;
+	r->transit = transit;
+	if (d < 0)
+		d = -d;
+	if (d > 0x7fffffff)
+		d = 0x7fffffff;
+	r->jitter16 += (uint32_t)d - ((r->jitter16 + 8) >> 4);
+}
+
+bool rtcp_rx_block(struct rtcp_rx *r, struct rtcp_block *b)
+{
+	uint32_t ext = r->cycles + r->max_seq;
+	int64_t expected, lost, exp_int, rec_int, lost_int;
+
+	if (!r->init)
+		return false;
+	expected = (int64_t)ext - r->base_seq + 1;
+	lost = expected - r->received;
+	if (lost > 0x7fffff)
+		lost = 0x7fffff;
+	else if (lost < -0x800000)
+		lost = -0x800000;
+	exp_int = expected - r->expected_prior;
+	rec_int = (int64_t)r->received - r->received_prior;
+	lost_int = exp_int - rec_int;
+	r->expected_prior = (uint32_t)expected;
+	r->received_prior = r->received;
+	*b = (struct rtcp_block){
+		.ssrc = r->ssrc,
+		.fraction_lost =
+			exp_int > 0 && lost_int > 0 ? (uint8_t)((lost_int << 8) / exp_int) : 0,
+		.cum_lost = (int32_t)lost,
+		.ext_seq = ext,
+		.jitter = r->jitter16 >> 4,
+	};
+	return true;
+}
+
+void rtcp_tx_packet(struct rtcp_tx *t, const uint8_t *pkt, size_t len, int64_t now_us,
+		    unsigned int clock)
+{
+	size_t hdr;
+
+	if (len < 12)
+		return;
+	hdr = 12 + 4 * (size_t)(pkt[0] & 0x0f);
+	t->init = true;
+	t->ssrc = get32(pkt + 8);
+	t->packets++;
+	t->octets += len > hdr ? (uint32_t)(len - hdr) : 0;
+	t->last_ts = get32(pkt + 4);
+	t->last_us = now_us;
+	t->clock = clock;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+size_t rtcp_build_sr(uint8_t *buf, size_t cap, const struct rtcp_tx *tx,
+		     const struct rtcp_block *blocks, unsigned int n_blocks, int64_t now_us)
+{
+	uint64_t ntp = rtcp_ntp_from_us(now_us);
+	size_t sr_len, sdes_len, cname_len;
+	char cname[32];
+	uint8_t *p;
+
+	if (!tx->init)
+		return 0;
+	if (n_blocks > 31)
+		n_blocks = 31;
+	snprintf(cname, sizeof(cname), "xrelay-%08x", tx->ssrc);
+	cname_len = strlen(cname);
+	sr_len = 28 + 24 * (size_t)n_blocks;
+	/* SSRC, CNAME item (type, length, text), END, padded to 32 bits. */
+	sdes_len = (4 + 4 + 2 + cname_len + 1 + 3) & ~(size_t)3;
+	if (sr_len + sdes_len > cap)
+		return 0;
+	p = buf;
+	p[0] = (uint8_t)(0x80 | n_blocks);
+	p[1] = RTCP_SR;
+	put16(p + 2, (uint16_t)(sr_len / 4 - 1));
+	put32(p + 4, tx->ssrc);
+	put32(p + 8, (uint32_t)(ntp >> 32));
+	put32(p + 12, (uint32_t)ntp);
+	put32(p + 16,
+	      tx->last_ts + (uint32_t)((now_us - tx->last_us) * (int64_t)tx->clock / 1000000));
+	put32(p + 20, tx->packets);
+	put32(p + 24, tx->octets);
+	p += 28;
+	for (unsigned int i = 0; i < n_blocks; i++, p += 24) {
+		const struct rtcp_block *b = &blocks[i];
+
+		put32(p, b->ssrc);
+		put32(p + 4, (uint32_t)b->fraction_lost << 24 | ((uint32_t)b->cum_lost & 0xffffff));
+		put32(p + 8, b->ext_seq);
+		put32(p + 12, b->jitter);
+		put32(p + 16, b->lsr);
+		put32(p + 20, b->dlsr);
+	}
+	memset(p, 0, sdes_len);
+	p[0] = 0x81;
+	p[1] = RTCP_SDES;
+	put16(p + 2, (uint16_t)(sdes_len / 4 - 1));
+	put32(p + 4, tx->ssrc);
+	p[8] = 1; /* CNAME */
+	p[9] = (uint8_t)cname_len;
+	memcpy(p + 10, cname, cname_len);
+	return sr_len + sdes_len;
 }

@@ -1042,14 +1042,13 @@ int sdp_rewrite(struct sdp *s, const struct sdp_rewrite *rw)
 
 /* ---- codec options ---- */
 
-struct codec {
-	char name[64]; /* "" when unknown */
-	unsigned int rate;
-	unsigned int channels; /* 0 when not given for a non-audio media */
+struct static_pt {
+	const char *name;
+	unsigned int rate, channels;
 };
 
 /* RFC 3551's static payload types, used when a format has no a=rtpmap. */
-static const struct codec static_pts[35] = {
+static const struct static_pt static_pts[35] = {
 	[0] = {"PCMU", 8000, 1},   [3] = {"GSM", 8000, 1},    [4] = {"G723", 8000, 1},
 	[5] = {"DVI4", 8000, 1},   [6] = {"DVI4", 16000, 1},  [7] = {"LPC", 8000, 1},
 	[8] = {"PCMA", 8000, 1},   [9] = {"G722", 8000, 1},   [10] = {"L16", 44100, 2},
@@ -1074,7 +1073,8 @@ int sdp_codec_list_add(struct sdp_codec_list *l, const char *s, size_t len)
 
 bool sdp_codec_opts_set(const struct sdp_codec_opts *o)
 {
-	return o->strip.n || o->mask.n || o->except.n || o->offer.n;
+	return o->strip.n || o->mask.n || o->consume.n || o->except.n || o->offer.n ||
+	       o->transcode.n;
 }
 
 /* The payload type an attribute "PREFIXPT ..." (or "PREFIXPT") names, or -1. */
@@ -1112,19 +1112,30 @@ static long span_num(const char *s, const char *end)
 	return v;
 }
 
-/* What payload type pt of m is: its a=rtpmap, else the static type's name. */
-static void codec_info(const struct sdp_media *m, int pt, struct codec *c)
+/* What payload type pt of m is: its a=rtpmap, else the static type's name; its a=fmtp. */
+static void codec_info(const struct sdp_media *m, int pt, struct sdp_codec *c)
 {
-	bool audio = !strcmp(m->type, "audio");
+	bool audio = !strcmp(m->type, "audio"), mapped = false;
 
 	memset(c, 0, sizeof(*c));
+	c->pt = (uint8_t)pt;
 	for (size_t i = 0; i < m->n_lines; i++) {
 		const char *t, *end, *slash;
 		size_t nlen;
 		long v;
 
-		if (attr_pt(&m->lines[i], "rtpmap:") != pt)
+		if (attr_pt(&m->lines[i], "fmtp:") == pt && !c->fmtp[0]) {
+			t = m->lines[i].text + 5;
+			while (*t >= '0' && *t <= '9')
+				t++;
+			while (*t == ' ' || *t == '\t')
+				t++;
+			snprintf(c->fmtp, sizeof(c->fmtp), "%s", t);
 			continue;
+		}
+		if (mapped || attr_pt(&m->lines[i], "rtpmap:") != pt)
+			continue;
+		mapped = true;
 		t = m->lines[i].text + 7;
 		while (*t >= '0' && *t <= '9')
 			t++;
@@ -1133,25 +1144,28 @@ static void codec_info(const struct sdp_media *m, int pt, struct codec *c)
 		slash = strchr(t, '/');
 		nlen = slash ? (size_t)(slash - t) : strlen(t);
 		if (!nlen || nlen >= sizeof(c->name))
-			return;
+			continue;
 		memcpy(c->name, t, nlen);
 		c->channels = audio ? 1 : 0;
 		if (!slash)
-			return;
+			continue;
 		end = strchr(slash + 1, '/');
 		v = span_num(slash + 1, end ? end : slash + 1 + strlen(slash + 1));
 		c->rate = v > 0 ? (unsigned int)v : 0;
 		if (end && (v = span_num(end + 1, end + 1 + strlen(end + 1))) > 0)
 			c->channels = (unsigned int)v;
-		return;
 	}
-	if (pt < (int)(sizeof(static_pts) / sizeof(static_pts[0])))
-		*c = static_pts[pt];
+	if (!mapped && pt < (int)(sizeof(static_pts) / sizeof(static_pts[0])) &&
+	    static_pts[pt].name) {
+		snprintf(c->name, sizeof(c->name), "%s", static_pts[pt].name);
+		c->rate = static_pts[pt].rate;
+		c->channels = static_pts[pt].channels;
+	}
 }
 
 unsigned int sdp_media_clock_rate(const struct sdp_media *m)
 {
-	struct codec c;
+	struct sdp_codec c;
 	long pt;
 
 	if (!m->fmts)
@@ -1171,7 +1185,7 @@ static bool name_is(const char *s, size_t len, const char *word)
 }
 
 /* Whether one option name ("all", "PCMA", "opus/48000/2") matches codec c. */
-static bool spec_match(const char *s, size_t len, const struct codec *c)
+static bool spec_match(const char *s, size_t len, const struct sdp_codec *c)
 {
 	const char *end = s + len, *p = memchr(s, '/', len), *q;
 	long v;
@@ -1194,7 +1208,7 @@ static bool spec_match(const char *s, size_t len, const struct codec *c)
 	return v < 0 || (unsigned long)v == c->channels;
 }
 
-static bool list_match(const struct sdp_codec_list *l, const struct codec *c)
+bool sdp_codec_list_match(const struct sdp_codec_list *l, const struct sdp_codec *c)
 {
 	for (unsigned int i = 0; i < l->n; i++)
 		if (spec_match(l->name[i].s, l->name[i].len, c))
@@ -1208,7 +1222,7 @@ struct codec_work {
 	unsigned char pts[CODEC_MAX_FMTS], out[CODEC_MAX_FMTS];
 	bool used[CODEC_MAX_FMTS];
 	bool known[128], strip[128];
-	struct codec c[128];
+	struct sdp_codec c[128];
 };
 
 /* Splits fmts into payload types; the count, or 0 when one is not a payload type. */
@@ -1234,7 +1248,8 @@ static size_t fmts_parse(const char *f, unsigned char *pts)
 	}
 }
 
-static bool line_stripped(const struct sdp_line *l, const bool *strip)
+/* The payload type an a=rtpmap, a=fmtp or a=rtcp-fb line is about, else -1. */
+static int codec_line_pt(const struct sdp_line *l)
 {
 	static const char *const attrs[] = {"rtpmap:", "fmtp:", "rtcp-fb:"};
 
@@ -1242,9 +1257,32 @@ static bool line_stripped(const struct sdp_line *l, const bool *strip)
 		int pt = attr_pt(l, attrs[k]);
 
 		if (pt >= 0)
-			return strip[pt];
+			return pt;
 	}
-	return false;
+	return -1;
+}
+
+static bool line_stripped(const struct sdp_line *l, const bool *strip)
+{
+	int pt = codec_line_pt(l);
+
+	return pt >= 0 && strip[pt];
+}
+
+/* Moves the kept payload types l names to out, in l's order; returns the new count. */
+static size_t first_named(struct codec_work *w, size_t n, const struct sdp_codec_list *l,
+			  size_t n_out)
+{
+	for (unsigned int k = 0; k < l->n; k++)
+		for (size_t i = 0; i < n; i++)
+			if (!w->strip[w->pts[i]] && !w->used[i] &&
+			    !name_is(l->name[k].s, l->name[k].len, "all") &&
+			    !name_is(l->name[k].s, l->name[k].len, "full") &&
+			    spec_match(l->name[k].s, l->name[k].len, &w->c[w->pts[i]])) {
+				w->used[i] = true;
+				w->out[n_out++] = w->pts[i];
+			}
+	return n_out;
 }
 
 int sdp_media_codecs(struct sdp_media *m, const struct sdp_codec_opts *o, const char **err)
@@ -1265,24 +1303,23 @@ int sdp_media_codecs(struct sdp_media *m, const struct sdp_codec_opts *o, const 
 		goto out;
 	for (i = 0; i < n; i++) {
 		unsigned char pt = w->pts[i];
-		const struct codec *c = &w->c[pt];
+		const struct sdp_codec *c = &w->c[pt];
 
 		if (w->known[pt])
 			continue;
 		w->known[pt] = true;
 		codec_info(m, pt, &w->c[pt]);
-		w->strip[pt] = (list_match(&o->strip, c) || list_match(&o->mask, c)) &&
-			       !list_match(&o->except, c) && !list_match(&o->offer, c);
+		w->strip[pt] =
+			(sdp_codec_list_match(&o->strip, c) || sdp_codec_list_match(&o->mask, c) ||
+			 sdp_codec_list_match(&o->consume, c)) &&
+			!sdp_codec_list_match(&o->except, c) &&
+			!sdp_codec_list_match(&o->offer, c) &&
+			!sdp_codec_list_match(&o->transcode, c);
 	}
-	/* The offer list's codecs first, in its order; then the others kept, in place. */
-	for (unsigned int k = 0; k < o->offer.n; k++)
-		for (i = 0; i < n; i++)
-			if (!w->strip[w->pts[i]] && !w->used[i] &&
-			    spec_match(o->offer.name[k].s, o->offer.name[k].len,
-				       &w->c[w->pts[i]])) {
-				w->used[i] = true;
-				w->out[n_out++] = w->pts[i];
-			}
+	/* The offer list's codecs first, in its order (the transcode list's present ones after
+	 * them); then the others kept, in place. */
+	n_out = first_named(w, n, &o->offer, n_out);
+	n_out = first_named(w, n, &o->transcode, n_out);
 	for (i = 0; i < n; i++)
 		if (!w->strip[w->pts[i]] && !w->used[i])
 			w->out[n_out++] = w->pts[i];
@@ -1310,4 +1347,142 @@ int sdp_media_codecs(struct sdp_media *m, const struct sdp_codec_opts *o, const 
 out:
 	free(w);
 	return ret;
+}
+
+size_t sdp_media_codec_list(const struct sdp_media *m, struct sdp_codec *out, size_t max)
+{
+	unsigned char pts[CODEC_MAX_FMTS];
+	size_t n;
+
+	if (!m->port || !m->fmts || !strstr(m->proto, "RTP"))
+		return 0;
+	n = fmts_parse(m->fmts, pts);
+	if (n > max)
+		n = max;
+	for (size_t i = 0; i < n; i++)
+		codec_info(m, pts[i], &out[i]);
+	return n;
+}
+
+int sdp_codec_spec_parse(const char *s, size_t len, struct sdp_codec_spec *out)
+{
+	const char *end = s + len, *p = memchr(s, '/', len);
+	unsigned int *nums[] = {&out->rate, &out->channels, &out->bitrate, &out->ptime};
+	size_t nlen = p ? (size_t)(p - s) : len;
+
+	memset(out, 0, sizeof(*out));
+	if (!nlen || nlen >= sizeof(out->name))
+		return -EINVAL;
+	memcpy(out->name, s, nlen);
+	for (size_t k = 0; p && k < sizeof(nums) / sizeof(nums[0]); k++) {
+		const char *q = memchr(p + 1, '/', (size_t)(end - p - 1));
+		long v;
+
+		if (q != p + 1) {
+			v = span_num(p + 1, q ? q : end);
+			if (v < 0)
+				return -EINVAL;
+			*nums[k] = (unsigned int)v;
+		}
+		p = q;
+	}
+	if (p) {
+		size_t flen = (size_t)(end - p - 1);
+
+		if (flen >= sizeof(out->fmtp))
+			return -EINVAL;
+		memcpy(out->fmtp, p + 1, flen);
+	}
+	return 0;
+}
+
+int sdp_media_set_fmts(struct sdp_media *m, const struct sdp_fmt *f, size_t n)
+{
+	bool listed[128] = {false}, own[128] = {false};
+	struct sdp_line *lines;
+	struct strbuf sb = {0};
+	size_t n_lines = 0, insert_at;
+	char *fmts;
+	long last = -1, first = -1;
+
+	if (!n)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		listed[f[i].pt & 127] = true;
+		own[f[i].pt & 127] = !f[i].rtpmap;
+		sb_printf(&sb, i ? " %u" : "%u", f[i].pt);
+	}
+	fmts = sb_take(&sb);
+	lines = calloc(m->n_lines + 2 * n, sizeof(*lines));
+	if (!fmts || !lines)
+		goto nomem;
+	/* The kept lines, in order; new codec lines go after the last codec line kept. */
+	for (size_t i = 0; i < m->n_lines; i++) {
+		int pt = codec_line_pt(&m->lines[i]);
+
+		if (pt >= 0 && first < 0)
+			first = (long)n_lines;
+		if (pt >= 0 && !(listed[pt] && own[pt]))
+			continue;
+		lines[n_lines].type = m->lines[i].type;
+		if (!(lines[n_lines].text = strdup(m->lines[i].text)))
+			goto nomem;
+		if (pt >= 0)
+			last = (long)n_lines;
+		n_lines++;
+	}
+	insert_at = last >= 0 ? (size_t)last + 1 : first >= 0 ? (size_t)first : n_lines;
+	for (size_t i = 0; i < n; i++) {
+		struct strbuf sb_map = {0}, sb_fmtp = {0};
+		char *t[2] = {NULL, NULL};
+		int nt = f[i].fmtp && *f[i].fmtp ? 2 : 1;
+
+		if (!f[i].rtpmap)
+			continue;
+		sb_printf(&sb_map, "rtpmap:%u %s", f[i].pt, f[i].rtpmap);
+		t[0] = sb_take(&sb_map);
+		if (nt == 2) {
+			sb_printf(&sb_fmtp, "fmtp:%u %s", f[i].pt, f[i].fmtp);
+			t[1] = sb_take(&sb_fmtp);
+		}
+		if (!t[0] || (nt == 2 && !t[1])) {
+			free(t[0]);
+			free(t[1]);
+			goto nomem;
+		}
+		for (int k = 0; k < nt; k++) {
+			memmove(&lines[insert_at + 1], &lines[insert_at],
+				(n_lines - insert_at) * sizeof(*lines));
+			lines[insert_at].type = 'a';
+			lines[insert_at].text = t[k];
+			insert_at++;
+			n_lines++;
+		}
+	}
+	lines_free(m->lines, m->n_lines);
+	m->lines = lines;
+	m->n_lines = n_lines;
+	free(m->fmts);
+	m->fmts = fmts;
+	return 0;
+nomem:
+	if (lines)
+		lines_free(lines, n_lines);
+	free(fmts);
+	return -ENOMEM;
+}
+
+static bool is_ptime_attr(const struct sdp_line *l)
+{
+	return l->type == 'a' && !strncmp(l->text, "ptime:", 6);
+}
+
+int sdp_media_set_ptime(struct sdp_media *m, unsigned int ms)
+{
+	struct strbuf sb = {0};
+	long ret;
+
+	sb_printf(&sb, "ptime:%u", ms);
+	ret = line_set_unique(&m->lines, &m->n_lines, is_ptime_attr, 'a', sb_take(&sb), m->n_lines);
+	return ret < 0 ? (int)ret : 0;
 }

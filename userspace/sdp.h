@@ -79,10 +79,23 @@ const char *sdp_dir_name(enum sdp_dir d);
  * rate, else 8000 (90000 for video); 0 when m has no payload type. */
 unsigned int sdp_media_clock_rate(const struct sdp_media *m);
 
-/* The ng "codec" options that need no transcoding (rtpengine's names). A name is an encoding
- * name ("PCMU", "opus", case-insensitive), optionally with "/RATE[/CHANNELS]" ("opus/48000/2";
- * further "/..." parts are ignored), or "all" / "full" (every codec). Names are pointer and
- * length (not NUL-terminated: they point into the request). */
+/* A payload type of a media as its SDP describes it: a=rtpmap (else RFC 3551's static name)
+ * and a=fmtp. */
+struct sdp_codec {
+	uint8_t pt;
+	char name[32];	       /* "" when unknown */
+	unsigned int rate;     /* 0 when not given */
+	unsigned int channels; /* 0 when not given for a non-audio media */
+	char fmtp[160];	       /* the a=fmtp value after "PT ", "" when none */
+};
+/* m's payload types in m= order (at most max); 0 for a rejected media or one whose formats are
+ * not RTP payload types. */
+size_t sdp_media_codec_list(const struct sdp_media *m, struct sdp_codec *out, size_t max);
+
+/* The ng "codec" options (rtpengine's names). A name is an encoding name ("PCMU", "opus",
+ * case-insensitive), optionally with "/RATE[/CHANNELS[/BITRATE[/PTIME[/FMTP]]]]"
+ * ("opus/48000/2/32000"), or "all" / "full" (every codec). Names are pointer and length (not
+ * NUL-terminated: they point into the request). */
 #define SDP_CODEC_MAX_NAMES 32
 struct sdp_codec_list {
 	struct {
@@ -93,23 +106,53 @@ struct sdp_codec_list {
 };
 
 struct sdp_codec_opts {
-	struct sdp_codec_list strip;  /* remove these */
-	struct sdp_codec_list mask;   /* the same as strip (no transcoding yet) */
-	struct sdp_codec_list except; /* keep these even when stripped, in place */
-	struct sdp_codec_list offer;  /* keep these even when stripped, first, in this order */
+	struct sdp_codec_list strip;	 /* remove these */
+	struct sdp_codec_list mask;	 /* remove these; still accepted from the offerer */
+	struct sdp_codec_list consume;	 /* the same as mask */
+	struct sdp_codec_list except;	 /* keep these even when stripped, in place */
+	struct sdp_codec_list offer;	 /* keep these even when stripped, first, in this order */
+	struct sdp_codec_list transcode; /* offer these, added when the offerer has not */
+	struct sdp_codec_list accept; /* keep offering; accepted from the offerer when declined */
+	struct sdp_codec_list set;    /* encoder options of the offerer's codecs */
 };
+
+/* A codec option name split up: name, then 0 for each number not given. */
+struct sdp_codec_spec {
+	char name[32];
+	unsigned int rate, channels, bitrate, ptime;
+	char fmtp[160];
+};
+/* Parses "opus/48000/2/32000"; -EINVAL when a number is not one or the name is too long. */
+int sdp_codec_spec_parse(const char *s, size_t len, struct sdp_codec_spec *out);
 
 /* Adds a name to l; -E2BIG when l is full, -EINVAL when empty. */
 int sdp_codec_list_add(struct sdp_codec_list *l, const char *s, size_t len);
-/* Some option asks for a change. */
+/* Some option that edits the offer's format list is given. */
 bool sdp_codec_opts_set(const struct sdp_codec_opts *o);
-/* Edits m's format list as o says: stripped payload types leave the m= line together with
- * their a=rtpmap, a=fmtp and a=rtcp-fb lines; every other line stays as is. Payload types
+/* Whether a name of l matches c ("all"/"full" match everything). */
+bool sdp_codec_list_match(const struct sdp_codec_list *l, const struct sdp_codec *c);
+/* Edits m's format list as o says (strip, mask, consume, except, offer; a transcode name
+ * present in the offer counts as offer): stripped payload types leave the m= line together
+ * with their a=rtpmap, a=fmtp and a=rtcp-fb lines; every other line stays as is. Payload types
  * without a=rtpmap are known by their RFC 3551 static names (0 PCMU, 8 PCMA, 18 G729, ...).
  * A rejected media (port 0) and one whose formats are not RTP payload types are left alone.
  * Returns 0, -EINVAL with "No codec left after codec options" in *err when nothing would be
  * left (m unchanged), -ENOMEM (m unchanged). */
 int sdp_media_codecs(struct sdp_media *m, const struct sdp_codec_opts *o, const char **err);
+
+/* One format of a new format list: keep (rtpmap NULL) the media's own lines for pt, or write
+ * "a=rtpmap:PT RTPMAP" and, when fmtp is set, "a=fmtp:PT FMTP" (replacing the media's). */
+struct sdp_fmt {
+	uint8_t pt;
+	const char *rtpmap; /* "opus/48000/2" */
+	const char *fmtp;
+};
+/* Sets m's m= formats to f[0..n) in order; the a=rtpmap/fmtp/rtcp-fb lines of payload types
+ * no longer listed go, new ones are written after the media's last such line kept (else where
+ * the first one was, else at the end). 0, -EINVAL (n == 0), -ENOMEM (m unchanged). */
+int sdp_media_set_fmts(struct sdp_media *m, const struct sdp_fmt *f, size_t n);
+/* Replaces (or adds) a=ptime:MS; 0 or -ENOMEM. */
+int sdp_media_set_ptime(struct sdp_media *m, unsigned int ms);
 
 /* How the relay wants one m= section written. */
 struct sdp_rewrite_media {

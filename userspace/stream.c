@@ -3,6 +3,7 @@
 #include "stream.h"
 
 #include "srtp.h"
+#include "transcode.h"
 
 #include <string.h>
 
@@ -75,16 +76,22 @@ void stream_set_cfg(struct stream *s, const struct stream_cfg *cfg)
 		srtpx_free(s->cfg.srtp_rx);
 	if (s->cfg.srtp_tx != cfg->srtp_tx)
 		srtpx_free(s->cfg.srtp_tx);
+	if (s->cfg.xcode != cfg->xcode) {
+		transcoder_free(s->cfg.xcode);
+		s->rtcp_tx = (struct rtcp_tx){0}; /* a new generated stream */
+	}
 	s->cfg = *cfg;
 	if (s->cfg.relearn)
 		forget(s);
 }
 
-void stream_close_crypto(struct stream *s)
+void stream_release(struct stream *s)
 {
 	srtpx_free(s->cfg.srtp_rx);
 	srtpx_free(s->cfg.srtp_tx);
+	transcoder_free(s->cfg.xcode);
 	s->cfg.srtp_rx = s->cfg.srtp_tx = NULL;
+	s->cfg.xcode = NULL;
 }
 
 /* Media-handover: counts src's packets in a row; true when src may take the stream over now. */

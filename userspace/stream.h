@@ -5,6 +5,7 @@
 #define XRELAY_STREAM_H
 
 #include "addr.h"
+#include "rtcp.h"
 #include "xrelay/counters.h"
 
 #include <stdatomic.h>
@@ -34,6 +35,7 @@ enum stream_component { COMP_RTP = 0, COMP_RTCP = 1 };
 struct stream;
 struct srtpx;
 struct ssrc_table;
+struct transcoder;
 
 /* stream_cfg.srtp_need: the contexts this stream's packets must go through. A needed context
  * that is missing (it could not be made) drops the packets rather than relay them unchanged. */
@@ -55,6 +57,14 @@ struct stream_cfg {
 	unsigned int srtp_need;
 	struct srtpx *srtp_rx; /* decrypts what the peer sends here */
 	struct srtpx *srtp_tx; /* encrypts what is sent from here to the peer */
+	/* Transcodes the RTP arriving here whose payload type is not in pt_pass (transcode.h);
+	 * owned like the SRTP contexts. NULL: every packet goes as it is. */
+	struct transcoder *xcode;
+	uint32_t pt_pass[4];
+	unsigned int tc_in_clock, tc_out_clock; /* RTP clocks of what it takes and makes */
+	/* The relay terminates this party's RTCP (its RTP is transcoded): what arrives feeds the
+	 * statistics only; the stream with the transcoder sends reports of its own. */
+	bool rtcp_own;
 };
 
 struct stream_stats {
@@ -83,6 +93,10 @@ struct stream {
 	time_t moved_at;	    /* monotonic s of the latest latch */
 	struct endpoint candidate;  /* media-handover: the new source seen last */
 	unsigned int candidate_run; /* its packets in a row, capped at HANDOVER_PACKETS */
+	/* With a transcoder: what it received and sent, for the relay's own RTCP reports. */
+	struct rtcp_rx rtcp_rx;
+	struct rtcp_tx rtcp_tx;
+	int64_t rtcp_due_us; /* when the next report is due (unix µs); 0 = none yet */
 
 	/* Published by the worker, read by anyone: counters are relaxed atomics, the learned
 	 * address a seqlock (the worker is the only writer). */
@@ -100,10 +114,10 @@ void stream_snapshot(struct stream *s, struct endpoint *learned, struct stream_s
 /* The learned address (unset when none) and the cfg generation it was learned under. */
 uint32_t stream_learned(struct stream *s, struct endpoint *learned);
 /* Worker: takes a new cfg; a relearn forgets the learned address at once. Frees the SRTP
- * contexts the new cfg does not name again. */
+ * contexts and the transcoder the new cfg does not name again. */
 void stream_set_cfg(struct stream *s, const struct stream_cfg *cfg);
-/* Worker: frees the stream's SRTP contexts (it is being removed). */
-void stream_close_crypto(struct stream *s);
+/* Worker: frees the stream's SRTP contexts and transcoder (it is being removed). */
+void stream_release(struct stream *s);
 /* A restored stream (call_state.c) before its worker sees it: fd -1, what it had learned
  * (latched, the learning window closed) under generation gen, and its counters. */
 void stream_preset(struct stream *s, const struct endpoint *learned, uint32_t gen,

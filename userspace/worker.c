@@ -9,6 +9,7 @@
 #include "rtcp.h"
 #include "srtp.h"
 #include "ssrc.h"
+#include "transcode.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -21,9 +22,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define BATCH	  32
-#define PKT_MAX	  2048
-#define EP_EVENTS 64
+#define BATCH		 32
+#define PKT_MAX		 2048
+#define EP_EVENTS	 64
+#define TX_MAX		 (BATCH * TC_MAX_OUT) /* a batch of packets, each transcoded into several */
+#define RTCP_FIRST_US	 1000000	      /* the relay's first report after its stream starts */
+#define RTCP_INTERVAL_US 5000000	      /* RFC 3550's minimum interval */
 
 enum msg_type { MSG_ADD, MSG_UPDATE, MSG_REMOVE };
 
@@ -53,10 +57,16 @@ struct worker {
 	size_t n_closing, cap_closing;
 
 	/* Packet buffers, used by this worker's thread only. */
-	struct mmsghdr rx[BATCH], tx[BATCH];
-	struct iovec rx_iov[BATCH], tx_iov[BATCH];
-	struct endpoint rx_src[BATCH], tx_dst[BATCH];
+	struct mmsghdr rx[BATCH], tx[TX_MAX];
+	struct iovec rx_iov[BATCH], tx_iov[TX_MAX];
+	struct endpoint rx_src[BATCH], tx_dst[TX_MAX];
 	uint8_t buf[BATCH][PKT_MAX];
+	uint8_t xout[TX_MAX][TC_PKT_MAX]; /* transcoders' output */
+	unsigned int xout_len[TC_MAX_OUT];
+	unsigned int n_xout; /* xout slots used in the current batch */
+	/* The batch being built: packets for one sink, sent when the sink changes or at the end. */
+	struct stream *tx_sink;
+	unsigned int n_tx;
 };
 
 static struct worker *workers;
@@ -247,7 +257,7 @@ static void handle_msgs(struct worker *w)
 			stream_set_cfg(s, &q[i].cfg);
 			break;
 		case MSG_REMOVE:
-			stream_close_crypto(s);
+			stream_release(s);
 			epoll_ctl(w->epfd, EPOLL_CTL_DEL, s->fd, NULL);
 			close(s->fd);
 			s->fd = -1;
@@ -258,6 +268,11 @@ static void handle_msgs(struct worker *w)
 	free(q);
 }
 
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 static void count_error(struct stream *s)
 {
 	atomic_fetch_add_explicit(&s->errors, 1, memory_order_relaxed);
@@ -266,7 +281,7 @@ static void count_error(struct stream *s)
 /* SRTP/SRTCP through ctx (decrypt or encrypt, as it was made); false when the packet must be
  * dropped, counted against s. */
 static bool transform(struct stream *s, struct srtpx *ctx, bool needed, uint8_t *pkt,
-		      unsigned int *len, bool rtcp)
+		      unsigned int *len, unsigned int cap, bool rtcp)
 {
 	enum srtpx_result r;
 
@@ -276,7 +291,7 @@ static bool transform(struct stream *s, struct srtpx *ctx, bool needed, uint8_t 
 		count_error(s);
 		return false;
 	}
-	r = rtcp ? srtpx_rtcp(ctx, pkt, len, PKT_MAX) : srtpx_rtp(ctx, pkt, len, PKT_MAX);
+	r = rtcp ? srtpx_rtcp(ctx, pkt, len, cap) : srtpx_rtp(ctx, pkt, len, cap);
 	if (r == SRTPX_OK)
 		return true;
 	if (r == SRTPX_AUTH_FAIL)
@@ -305,24 +320,26 @@ static void rtcp_stats(struct stream *s, const uint8_t *pkt, unsigned int len, i
 	ssrc_table_rtcp(s->ssrc, &ri, now_us);
 }
 
-/* Sends tx[0..n) from sink's socket; counts what did not leave against from. */
-static void flush(struct worker *w, struct stream *from, struct stream *sink, unsigned int n)
+/* Sends the batch from its sink's socket; counts what did not leave against from. */
+static void flush(struct worker *w, struct stream *from)
 {
 	unsigned int done = 0;
 
-	while (done < n) {
-		int r = sendmmsg(sink->fd, w->tx + done, n - done, MSG_DONTWAIT);
+	while (done < w->n_tx) {
+		int r = sendmmsg(w->tx_sink->fd, w->tx + done, w->n_tx - done, MSG_DONTWAIT);
 
 		if (r <= 0) {
 			/* Skip the packet that failed (unreachable, EAGAIN...) and go on. */
 			log_debug_rl("worker %d: send from %u failed: %s", w->id,
-				     ep_port(&sink->local), strerror(errno));
+				     ep_port(&w->tx_sink->local), strerror(errno));
 			count_error(from);
 			done++;
 			continue;
 		}
 		done += (unsigned int)r;
 	}
+	w->n_tx = 0;
+	w->tx_sink = NULL;
 }
 
 /* Counted before the packets leave, so that whoever sees a relayed packet sees it counted. */
@@ -336,17 +353,116 @@ static void account(struct stream *s, uint64_t *packets, uint64_t *bytes, time_t
 	*packets = *bytes = 0;
 }
 
+struct rx_acct {
+	time_t now;
+	int64_t now_us;
+	uint64_t packets, bytes;
+};
+
+/* Encrypts pkt for sink (when it sends SRTP) and adds it to the batch, sending the batch
+ * first when it is for another sink or full. */
+static void queue_tx(struct worker *w, struct stream *from, struct rx_acct *acct,
+		     struct stream *sink, const struct endpoint *dst, uint8_t *pkt,
+		     unsigned int len, unsigned int cap, bool rtcp)
+{
+	unsigned int i;
+
+	if (!transform(sink, sink->cfg.srtp_tx, sink->cfg.srtp_need & STREAM_SRTP_TX, pkt, &len,
+		       cap, rtcp))
+		return;
+	if (w->n_tx && (sink != w->tx_sink || w->n_tx == TX_MAX)) {
+		account(from, &acct->packets, &acct->bytes, acct->now);
+		flush(w, from);
+	}
+	w->tx_sink = sink;
+	i = w->n_tx++;
+	w->tx_dst[i] = *dst;
+	w->tx_iov[i] = (struct iovec){.iov_base = pkt, .iov_len = len};
+	w->tx[i].msg_hdr = (struct msghdr){.msg_name = &w->tx_dst[i],
+					   .msg_namelen = ep_len(dst),
+					   .msg_iov = &w->tx_iov[i],
+					   .msg_iovlen = 1};
+}
+
+/* RTP the stream transcodes: the payload types it passes go as they are. */
+static bool to_transcode(const struct stream *s, const uint8_t *pkt, unsigned int len)
+{
+	unsigned int pt;
+
+	if (!s->cfg.xcode || len < 2)
+		return false;
+	pt = pkt[1] & 0x7f;
+	return !(s->cfg.pt_pass[pt / 32] >> (pt % 32) & 1);
+}
+
+/* Runs pkt through the stream's transcoder and queues what it makes. */
+static void transcode_tx(struct worker *w, struct stream *s, struct rx_acct *acct,
+			 struct stream *sink, const struct endpoint *dst, const uint8_t *pkt,
+			 unsigned int len)
+{
+	int n;
+
+	if (w->n_xout + TC_MAX_OUT > TX_MAX) {
+		/* Every slot is queued: send them before reusing the buffers. */
+		account(s, &acct->packets, &acct->bytes, acct->now);
+		if (w->n_tx)
+			flush(w, s);
+		w->n_xout = 0;
+	}
+	if (len >= 12)
+		rtcp_rx_packet(&s->rtcp_rx, get32(pkt + 8), (uint16_t)(pkt[2] << 8 | pkt[3]),
+			       get32(pkt + 4), acct->now_us, s->cfg.tc_in_clock);
+	n = transcoder_rtp(s->cfg.xcode, pkt, len, &w->xout[w->n_xout], w->xout_len);
+	for (int k = 0; k < n; k++) {
+		rtcp_tx_packet(&s->rtcp_tx, w->xout[w->n_xout + k], w->xout_len[k], acct->now_us,
+			       s->cfg.tc_out_clock);
+		queue_tx(w, s, acct, sink, dst, w->xout[w->n_xout + k], w->xout_len[k], TC_PKT_MAX,
+			 false);
+	}
+	w->n_xout += (unsigned int)(n > 0 ? n : 0);
+}
+
+/* The relay's report on the stream s generates (and on the one it receives from the sink's
+ * party when that is transcoded too): the first a second after the media starts, then every
+ * RTCP_INTERVAL_US. Sent from the sink's RTCP socket. */
+static void report(struct worker *w, struct stream *s, int64_t now_us)
+{
+	struct stream *sink = s->cfg.sink, *out = s->cfg.sink_rtcp;
+	struct rtcp_block b;
+	const struct endpoint *dst;
+	uint8_t pkt[128];
+	size_t len;
+
+	if (!s->rtcp_tx.init || now_us < s->rtcp_due_us)
+		return;
+	if (!s->rtcp_due_us) {
+		s->rtcp_due_us = now_us + RTCP_FIRST_US;
+		return;
+	}
+	s->rtcp_due_us = now_us + RTCP_INTERVAL_US;
+	if (!out || out->fd < 0)
+		return;
+	dst = stream_dest(out);
+	if (!ep_is_set(dst) || ep_is_any(dst) || !ep_port(dst))
+		return;
+	len = rtcp_build_sr(pkt, sizeof(pkt), &s->rtcp_tx, &b,
+			    sink && sink->cfg.xcode && rtcp_rx_block(&sink->rtcp_rx, &b) ? 1 : 0,
+			    now_us);
+	if (len &&
+	    sendto(out->fd, pkt, len, MSG_DONTWAIT, (const struct sockaddr *)dst, ep_len(dst)) < 0)
+		log_debug_rl("worker %d: RTCP report from %u failed: %s", w->id,
+			     ep_port(&out->local), strerror(errno));
+}
+
 static void stream_readable(struct worker *w, struct stream *s)
 {
-	time_t mono = mono_now(), now = real_now();
+	time_t mono = mono_now();
 	int64_t now_us = real_now_us();
+	struct rx_acct acct = {.now = real_now(), .now_us = now_us};
 
 	if (s->fd < 0)
 		return; /* removed earlier in this epoll batch */
 	for (;;) {
-		struct stream *out_sink = NULL;
-		unsigned int n_tx = 0;
-		uint64_t packets = 0, bytes = 0;
 		int n;
 
 		for (int i = 0; i < BATCH; i++) {
@@ -361,6 +477,7 @@ static void stream_readable(struct worker *w, struct stream *s)
 		n = recvmmsg(s->fd, w->rx, BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;
+		w->n_xout = 0;
 		for (int i = 0; i < n; i++) {
 			unsigned int len = w->rx[i].msg_len;
 			struct endpoint *src = &w->rx_src[i];
@@ -372,42 +489,34 @@ static void stream_readable(struct worker *w, struct stream *s)
 			/* Decrypted first: only authenticated packets may latch or move an SRTP
 			 * stream. */
 			if (!transform(s, s->cfg.srtp_rx, s->cfg.srtp_need & STREAM_SRTP_RX,
-				       w->buf[i], &len, rtcp))
+				       w->buf[i], &len, PKT_MAX, rtcp))
 				continue;
 			if (!stream_accept_source(s, src, mono)) {
 				count_error(s);
 				continue;
 			}
-			packets++;
-			bytes += w->rx[i].msg_len;
+			acct.packets++;
+			acct.bytes += w->rx[i].msg_len;
 			if (rtcp)
 				rtcp_stats(s, w->buf[i], len, now_us);
+			if (rtcp && s->cfg.rtcp_own)
+				continue; /* about a stream the other party never sees */
 			sink = rtcp ? s->cfg.sink_rtcp : s->cfg.sink;
 			if (!sink || sink->fd < 0)
 				continue; /* the other side is not there yet (no answer, on hold) */
 			dst = stream_dest(sink);
 			if (!ep_is_set(dst) || ep_is_any(dst) || !ep_port(dst))
 				continue;
-			if (!transform(sink, sink->cfg.srtp_tx,
-				       sink->cfg.srtp_need & STREAM_SRTP_TX, w->buf[i], &len, rtcp))
-				continue;
-			if (out_sink && sink != out_sink) {
-				account(s, &packets, &bytes, now);
-				flush(w, s, out_sink, n_tx);
-				n_tx = 0;
-			}
-			out_sink = sink;
-			w->tx_dst[n_tx] = *dst;
-			w->tx_iov[n_tx] = (struct iovec){.iov_base = w->buf[i], .iov_len = len};
-			w->tx[n_tx].msg_hdr = (struct msghdr){.msg_name = &w->tx_dst[n_tx],
-							      .msg_namelen = ep_len(dst),
-							      .msg_iov = &w->tx_iov[n_tx],
-							      .msg_iovlen = 1};
-			n_tx++;
+			if (!rtcp && to_transcode(s, w->buf[i], len))
+				transcode_tx(w, s, &acct, sink, dst, w->buf[i], len);
+			else
+				queue_tx(w, s, &acct, sink, dst, w->buf[i], len, PKT_MAX, rtcp);
 		}
-		account(s, &packets, &bytes, now);
-		if (n_tx)
-			flush(w, s, out_sink, n_tx);
+		account(s, &acct.packets, &acct.bytes, acct.now);
+		if (w->n_tx)
+			flush(w, s);
+		if (s->cfg.xcode)
+			report(w, s, now_us);
 		if (s->latch_event)
 			publish_latched(w, s);
 		if (n < BATCH)

@@ -9,8 +9,9 @@
 
 #define XR_RTP_HDR_LEN 12
 
-/* The payload kinds the fast path forwards. */
-enum xr_media { XR_MEDIA_RTP = 1, XR_MEDIA_RTCP };
+/* The payload kinds the fast path forwards: RTP as it is, RTCP, and RTP whose payload the
+ * program translates (xr_fwd_entry.xlate). */
+enum xr_media { XR_MEDIA_RTP = 1, XR_MEDIA_RTCP, XR_MEDIA_RTP_XLATE };
 
 /* The packet must come from the latched peer unless the entry accepts any source. A stranger
  * is punted so the daemon can re-learn the peer, or dropped when the entry is strict. */
@@ -73,6 +74,14 @@ static __always_inline int xr_check_payload(const struct xr_pkt *pkt, const stru
 	if (!(e->pt_allow[pt >> 5] & (1u << (pt & 31))))
 		return XR_C_PUNT_PT;
 	*media = XR_MEDIA_RTP;
+	if (e->xlate == XR_XLATE_NONE || pt != e->xlate_pt_in)
+		return 0;
+	/* Translated: a plain header (no padding, extension or CSRCs: p[0] is 0x80) and at most
+	 * XR_XLATE_MAX_PAYLOAD bytes of payload, or the worker does it. */
+	if (e->xlate > XR_XLATE_ALAW_ULAW || p[0] != 0x80 ||
+	    n - XR_RTP_HDR_LEN > XR_XLATE_MAX_PAYLOAD)
+		return XR_C_PUNT_XLATE;
+	*media = XR_MEDIA_RTP_XLATE;
 	return 0;
 }
 

@@ -48,7 +48,7 @@ static __always_inline void xr_count_forward(const struct xr_pkt *pkt, const str
 	s->packets += 1;
 	s->bytes += pkt->payload_len;
 	s->last_ns = now;
-	if (media != XR_MEDIA_RTP || (void *)(p + XR_RTP_HDR_LEN) > pkt->end)
+	if (media == XR_MEDIA_RTCP || (void *)(p + XR_RTP_HDR_LEN) > pkt->end)
 		return;
 	s->last_seq = (__u16)(p[2] << 8 | p[3]);
 	s->last_ssrc = (__u32)p[8] << 24 | (__u32)p[9] << 16 | (__u32)p[10] << 8 | p[11];

@@ -10,7 +10,7 @@
 #endif
 
 /* Bumped on any change below; pinned maps of another version are not reused. */
-#define XR_ABI_VERSION 4
+#define XR_ABI_VERSION 5
 
 #define XR_PIN_ROOT "/sys/fs/bpf/xrelay"
 
@@ -47,6 +47,14 @@ _Static_assert(sizeof(struct xr_fwd_key) == 20, "xr_fwd_key size");
 #define XR_F_ANY_SOURCE	   (1u << 3) /* accept any source (not latched: asymmetric) */
 #define XR_F_TRANSFORM	   (1u << 4) /* the worker transforms (SRTP): punt after the source check */
 
+/* Payload translation in the kernel (xr_fwd_entry.xlate): G.711 u-law <-> A-law, byte for
+ * byte through a 256-byte table. RTP with padding, an extension or CSRCs, and payloads longer
+ * than XR_XLATE_MAX_PAYLOAD, are punted (PUNT_XLATE). */
+#define XR_XLATE_NONE	     0
+#define XR_XLATE_ULAW_ALAW   1 /* PCMU in, PCMA out */
+#define XR_XLATE_ALAW_ULAW   2
+#define XR_XLATE_MAX_PAYLOAD 480 /* bytes (60 ms of G.711); longer ones are punted */
+
 /* What to do with a packet that arrives at key from src_addr:src_port: send it from
  * new_saddr:new_sport to new_daddr:new_dport. Both sides have the same family; a call that
  * bridges IPv4 and IPv6 stays in userspace. */
@@ -62,11 +70,15 @@ struct xr_fwd_entry {
 	__u32 flags;	   /* XR_F_* */
 	__u32 stats_idx;   /* slot in XR_MAP_STATS and XR_MAP_NHOP */
 	__u32 pt_allow[4]; /* bit n set: RTP payload type n is forwarded; others are punted */
+	__u8 xlate; /* XR_XLATE_*: payload translation of RTP with payload type xlate_pt_in */
+	__u8 xlate_pt_in;
+	__u8 xlate_pt_out; /* the payload type it leaves with */
+	__u8 pad1[5];
 	/* Unique to this version of the entry: the daemon never hands out a value twice on one
 	 * boot, so a next hop cached for an older version or another entry does not match. */
 	__u64 gen;
 };
-_Static_assert(sizeof(struct xr_fwd_entry) == 88, "xr_fwd_entry size");
+_Static_assert(sizeof(struct xr_fwd_entry) == 96, "xr_fwd_entry size");
 
 /* Per entry, per CPU. */
 struct xr_entry_stats {
@@ -118,7 +130,8 @@ _Static_assert(sizeof(struct xr_nhop) == 40, "xr_nhop size");
 	X(PUNT_NO_NEIGH, "no_neighbour")    \
 	X(PUNT_FIB, "fib")                  \
 	X(PUNT_REDIRECT, "redirect_failed") \
-	X(PUNT_TRANSFORM, "transform")
+	X(PUNT_TRANSFORM, "transform")      \
+	X(PUNT_XLATE, "xlate")
 
 #define XR_DROP_REASONS(X) X(DROP_STRICT_SOURCE, "strict_source")
 

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The XDP program's own cost per packet: BPF_PROG_RUN with a large repeat count on forwarded
- * IPv4 and IPv6 RTP packets (the hit path) and on one without an entry (a punt), with two
- * entries installed and again with many, in the XDP test lab (tests/lib/xdp_lab.h) like
- * tests/bpf/test_xdp.c. */
+ * IPv4 and IPv6 RTP packets (the hit path, plain and with the PCMU -> PCMA translation) and on
+ * one without an entry (a punt), with a few entries installed and again with many, in the XDP
+ * test lab (tests/lib/xdp_lab.h) like tests/bpf/test_xdp.c. */
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <getopt.h>
 #include <linux/bpf.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #define NEIGH_IP   "10.0.2.2"
 #define NEIGH_MAC  "02:00:00:01:02:02"
 #define NEIGH_PORT 6000
+#define XLATE_PORT 6002 /* the translating entry's */
 #define NEIGH6_IP  "2001:db8:2::2"
 
 enum dev { D_IN, D_OUT, D_N };
@@ -89,15 +91,18 @@ static struct endpoint ep(const char *ip, uint16_t port)
 /* BPF_PROG_RUN reruns the program on the bytes it rewrote, so the measured entry maps the
  * packet onto itself (from and to the neighbour's address and port): every repeat then takes
  * the whole hit path (parse, lookup, source and payload checks, FIB, rewrite, redirect) and
- * the output equals the input. */
-static int install_hit_entry(const char *ip)
+ * the output equals the input. The translating entry (port XLATE_PORT) translates PCMU to
+ * PCMA and keeps payload type 0, so that every repeat translates again (the bytes change each
+ * time; the cost does not depend on them). */
+static int install_hit_entry(const char *ip, uint16_t port, uint8_t xlate)
 {
 	struct kernel_fwd f = {
-		.local = ep(ip, NEIGH_PORT),
-		.peer = ep(ip, NEIGH_PORT),
-		.new_src = ep(ip, NEIGH_PORT),
-		.new_dst = ep(ip, NEIGH_PORT),
+		.local = ep(ip, port),
+		.peer = ep(ip, port),
+		.new_src = ep(ip, port),
+		.new_dst = ep(ip, port),
 		.flags = XR_F_RTP | XR_F_RTCP,
+		.xlate = xlate,
 	};
 
 	return kernel_fwd_install(&f);
@@ -131,14 +136,15 @@ static int install_bulk(unsigned long from, unsigned long to)
 }
 
 /* The packet: RTP (PT 0) from and to the neighbour (ip), as it arrives on devs[D_IN]. */
-static int build_frame(uint8_t *frame, size_t cap, const char *ip, uint16_t dport, size_t size)
+static int build_frame(uint8_t *frame, size_t cap, const char *ip, uint16_t sport, uint16_t dport,
+		       size_t size)
 {
 	static uint8_t payload[PKT_MAX];
 	struct pkt p = {
 		.family = strchr(ip, ':') ? 6 : 4,
 		.src = ip,
 		.dst = ip,
-		.sport = NEIGH_PORT,
+		.sport = sport,
 		.dport = dport,
 		.payload = payload,
 	};
@@ -186,11 +192,11 @@ static double median(const struct result *r)
 	return r->n % 2 ? r->ns[r->n / 2] : (r->ns[r->n / 2 - 1] + r->ns[r->n / 2]) / 2;
 }
 
-/* Runs the frame once to check the verdict (and, for a hit, that the output is the input),
- * then trials x repeat times; every run must have the verdict, which the global counters
- * confirm. */
+/* Runs the frame once to check the verdict (and, unless it translates, that the output is the
+ * input), then trials x repeat times; every run must have the verdict, which the global
+ * counters confirm. */
 static int measure(const char *what, const uint8_t *frame, int len, uint32_t want,
-		   enum xr_counter counter, const struct opts *o, struct result *r)
+		   enum xr_counter counter, bool xlate, const struct opts *o, struct result *r)
 {
 	uint8_t out[PKT_MAX + 256];
 	uint64_t before[XR_C_MAX], after[XR_C_MAX];
@@ -205,7 +211,7 @@ static int measure(const char *what, const uint8_t *frame, int len, uint32_t wan
 		fprintf(stderr, "xdp_prog_cost: %s: verdict %u, want %u\n", what, retval, want);
 		return -EPROTO;
 	}
-	if (out_len != (uint32_t)len || memcmp(out, frame, (size_t)len)) {
+	if (out_len != (uint32_t)len || (!xlate && memcmp(out, frame, (size_t)len))) {
 		fprintf(stderr, "xdp_prog_cost: %s: the program changed the frame\n", what);
 		pkt_dump_diff(stderr, "out", out, out_len, "in", frame, (size_t)len);
 		return -EPROTO;
@@ -242,7 +248,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: xdp_prog_cost [--repeat N] [--entries N] [--trials N] [--size BYTES]\n"
 		   "                     [--nhop-ttl-ms MS]\n"
 		   "  The XDP program's cost per packet (BPF_PROG_RUN, repeat N) on forwarded\n"
-		   "  IPv4 and IPv6 RTP packets and on a punted one, with 2 entries and with N\n"
+		   "  IPv4 and IPv6 RTP packets (plain, and translated PCMU -> PCMA) and on a\n"
+		   "  punted one, with 4 entries and with N\n"
 		   "  entries (default repeat 1000000, entries 100000, trials 5, size 172: UDP\n"
 		   "  payload), the next-hop cache's lifetime as xrelayd sets it (1000 ms; 0: no\n"
 		   "  cache, every packet calls bpf_fib_lookup).\n"
@@ -283,7 +290,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			bad = parse_ulong(optarg, 1, 100000000, &o->repeat);
 			break;
 		case 'e':
-			bad = parse_ulong(optarg, 2, XR_MAX_ENTRIES, &o->entries);
+			bad = parse_ulong(optarg, 4, XR_MAX_ENTRIES, &o->entries);
 			break;
 		case 't':
 			bad = parse_ulong(optarg, 1, 64, &v);
@@ -305,7 +312,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		}
 		if (bad) {
 			fprintf(stderr,
-				"xdp_prog_cost: bad value '%s' (1 <= repeat <= 1e8, 2 <= entries "
+				"xdp_prog_cost: bad value '%s' (1 <= repeat <= 1e8, 4 <= entries "
 				"<= %u, 1 <= trials <= 64, 12 <= size <= 1400, nhop-ttl-ms <= "
 				"3600000)\n",
 				optarg, XR_MAX_ENTRIES);
@@ -322,12 +329,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 int main(int argc, char **argv)
 {
-	uint8_t hit[PKT_MAX], hit6[PKT_MAX], miss[PKT_MAX];
-	struct result rh[2], rh6[2], rm[2];
+	uint8_t hit[PKT_MAX], hit6[PKT_MAX], xl[PKT_MAX], xl6[PKT_MAX], miss[PKT_MAX];
+	struct result rh[2], rh6[2], rx[2], rx6[2], rm[2];
 	unsigned long sizes[2];
 	double install_s = 0;
 	struct opts o;
-	int hit_len, hit6_len, miss_len, stats_on, jit;
+	int hit_len, hit6_len, xl_len, xl6_len, miss_len, stats_on, jit;
 
 	if (parse_opts(argc, argv, &o))
 		return 2;
@@ -341,19 +348,33 @@ int main(int argc, char **argv)
 	kernel_set_nhop_ttl_ms((unsigned int)o.nhop_ttl_ms);
 	if (lab_setup())
 		return 1;
-	hit_len = build_frame(hit, sizeof(hit), NEIGH_IP, NEIGH_PORT, o.size);
-	hit6_len = build_frame(hit6, sizeof(hit6), NEIGH6_IP, NEIGH_PORT, o.size);
-	miss_len = build_frame(miss, sizeof(miss), NEIGH_IP, NEIGH_PORT + 1, o.size);
-	if (hit_len < 0 || hit6_len < 0 || miss_len < 0) {
+	hit_len = build_frame(hit, sizeof(hit), NEIGH_IP, NEIGH_PORT, NEIGH_PORT, o.size);
+	hit6_len = build_frame(hit6, sizeof(hit6), NEIGH6_IP, NEIGH_PORT, NEIGH_PORT, o.size);
+	xl_len = build_frame(xl, sizeof(xl), NEIGH_IP, XLATE_PORT, XLATE_PORT, o.size);
+	xl6_len = build_frame(xl6, sizeof(xl6), NEIGH6_IP, XLATE_PORT, XLATE_PORT, o.size);
+	miss_len = build_frame(miss, sizeof(miss), NEIGH_IP, NEIGH_PORT, NEIGH_PORT + 1, o.size);
+	if (hit_len < 0 || hit6_len < 0 || xl_len < 0 || xl6_len < 0 || miss_len < 0) {
 		fprintf(stderr, "xdp_prog_cost: cannot build the packets\n");
 		return 1;
 	}
+	if (o.size - 12 > XR_XLATE_MAX_PAYLOAD)
+		fprintf(stderr,
+			"xdp_prog_cost: warning: size %zu is over the translation's limit: "
+			"the xlate rows are punts\n",
+			o.size);
 
-	sizes[0] = 2; /* the IPv4 and the IPv6 hit entry */
+	sizes[0] = 4; /* the IPv4 and IPv6 hit entries, plain and translating */
 	sizes[1] = o.entries;
-	if (install_hit_entry(NEIGH_IP) || install_hit_entry(NEIGH6_IP))
+	if (install_hit_entry(NEIGH_IP, NEIGH_PORT, XR_XLATE_NONE) ||
+	    install_hit_entry(NEIGH6_IP, NEIGH_PORT, XR_XLATE_NONE) ||
+	    install_hit_entry(NEIGH_IP, XLATE_PORT, XR_XLATE_ULAW_ALAW) ||
+	    install_hit_entry(NEIGH6_IP, XLATE_PORT, XR_XLATE_ULAW_ALAW))
 		return 1;
 	for (int s = 0; s < 2; s++) {
+		bool big = o.size - 12 > XR_XLATE_MAX_PAYLOAD;
+		uint32_t xv = big ? XDP_PASS : XDP_REDIRECT;
+		enum xr_counter xc = big ? XR_C_PUNT_XLATE : XR_C_REDIRECT;
+
 		if (s == 1) {
 			double t0 = now_s();
 
@@ -366,24 +387,33 @@ int main(int argc, char **argv)
 				kernel_fwd_count(), sizes[s]);
 			return 1;
 		}
-		if (measure("hit", hit, hit_len, XDP_REDIRECT, XR_C_REDIRECT, &o, &rh[s]) ||
-		    measure("hit6", hit6, hit6_len, XDP_REDIRECT, XR_C_REDIRECT, &o, &rh6[s]) ||
-		    measure("punt", miss, miss_len, XDP_PASS, XR_C_PUNT_NO_ENTRY, &o, &rm[s]))
+		if (measure("hit", hit, hit_len, XDP_REDIRECT, XR_C_REDIRECT, false, &o, &rh[s]) ||
+		    measure("hit6", hit6, hit6_len, XDP_REDIRECT, XR_C_REDIRECT, false, &o,
+			    &rh6[s]) ||
+		    measure("xlate", xl, xl_len, xv, xc, true, &o, &rx[s]) ||
+		    measure("xlate6", xl6, xl6_len, xv, xc, true, &o, &rx6[s]) ||
+		    measure("punt", miss, miss_len, XDP_PASS, XR_C_PUNT_NO_ENTRY, false, &o,
+			    &rm[s]))
 			return 1;
 		printf("xdp_prog_cost: %lu entries: hit (redirect) IPv4 %.0f, IPv6 %.0f ns/packet, "
-		       "punt (no entry) %.0f ns/packet (median of %d x %lu runs; min %.0f / %.0f / "
-		       "%.0f; next-hop cache %lu ms)\n",
-		       sizes[s], median(&rh[s]), median(&rh6[s]), median(&rm[s]), o.trials,
-		       o.repeat, rh[s].ns[0], rh6[s].ns[0], rm[s].ns[0], o.nhop_ttl_ms);
+		       "PCMU->PCMA IPv4 %.0f, IPv6 %.0f ns/packet, punt (no entry) %.0f ns/packet "
+		       "(median of %d x %lu runs; min %.0f / %.0f / %.0f / %.0f / %.0f; next-hop "
+		       "cache %lu ms)\n",
+		       sizes[s], median(&rh[s]), median(&rh6[s]), median(&rx[s]), median(&rx6[s]),
+		       median(&rm[s]), o.trials, o.repeat, rh[s].ns[0], rh6[s].ns[0], rx[s].ns[0],
+		       rx6[s].ns[0], rm[s].ns[0], o.nhop_ttl_ms);
 	}
 	printf("{\"repeat\":%lu,\"trials\":%d,\"size\":%zu,\"jit\":%d,\"bpf_stats\":%d,"
 	       "\"nhop_ttl_ms\":%lu,\"entries\":[%lu,%lu],\"hit_ns\":[%.0f,%.0f],"
-	       "\"hit6_ns\":[%.0f,%.0f],\"punt_ns\":[%.0f,%.0f],\"hit_min_ns\":[%.0f,%.0f],"
-	       "\"hit6_min_ns\":[%.0f,%.0f],\"punt_min_ns\":[%.0f,%.0f],"
-	       "\"install_per_s\":%.0f}\n",
+	       "\"hit6_ns\":[%.0f,%.0f],\"xlate_ns\":[%.0f,%.0f],\"xlate6_ns\":[%.0f,%.0f],"
+	       "\"punt_ns\":[%.0f,%.0f],\"hit_min_ns\":[%.0f,%.0f],\"hit6_min_ns\":[%.0f,%.0f],"
+	       "\"xlate_min_ns\":[%.0f,%.0f],\"xlate6_min_ns\":[%.0f,%.0f],"
+	       "\"punt_min_ns\":[%.0f,%.0f],\"install_per_s\":%.0f}\n",
 	       o.repeat, o.trials, o.size, jit, stats_on, o.nhop_ttl_ms, sizes[0], sizes[1],
-	       median(&rh[0]), median(&rh[1]), median(&rh6[0]), median(&rh6[1]), median(&rm[0]),
-	       median(&rm[1]), rh[0].ns[0], rh[1].ns[0], rh6[0].ns[0], rh6[1].ns[0], rm[0].ns[0],
-	       rm[1].ns[0], install_s > 0 ? (double)(o.entries - sizes[0]) / install_s : 0);
+	       median(&rh[0]), median(&rh[1]), median(&rh6[0]), median(&rh6[1]), median(&rx[0]),
+	       median(&rx[1]), median(&rx6[0]), median(&rx6[1]), median(&rm[0]), median(&rm[1]),
+	       rh[0].ns[0], rh[1].ns[0], rh6[0].ns[0], rh6[1].ns[0], rx[0].ns[0], rx[1].ns[0],
+	       rx6[0].ns[0], rx6[1].ns[0], rm[0].ns[0], rm[1].ns[0],
+	       install_s > 0 ? (double)(o.entries - sizes[0]) / install_s : 0);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <linux/bpf.h>
+#include <math.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "kernel.h"
 #include "pkt.h"
 #include "xdp_lab.h"
@@ -73,15 +75,21 @@ enum entry {
 	E_V6_NOROUTE,
 	E_V4_CACHE, /* for the next-hop cache tests only: A -> B, neighbour 10.0.2.3 */
 	E_V6_CACHE,
+	E_V4_U2A, /* A -> B, PCMU (0) translated to PCMA (8); 0, 8 and 101 allowed */
+	E_V4_A2U, /* A -> B, PCMA (8) translated to PCMU (0) */
+	E_V6_U2A,
+	E_V6_A2U,
 	E_N
 };
 
 static const uint32_t pt_0_8_127[4] = {1u << 0 | 1u << 8, 0, 0, 1u << 31};
+static const uint32_t pt_0_8_101[4] = {1u << 0 | 1u << 8, 0, 0, 1u << (101 - 96)};
 
 static const struct {
 	struct xdp_lab_side local, peer, new_src, new_dst;
 	uint32_t flags;
 	const uint32_t *pt_allow;
+	uint8_t xlate, pt_in, pt_out;
 } entries[E_N] = {
 	[E_V4] = {{"10.0.1.1", 20000},
 		  {"10.0.1.2", 5000},
@@ -174,6 +182,42 @@ static const struct {
 			{"2001:db8:2::1", 30124},
 			{"2001:db8:2::3", 6124},
 			XR_F_RTP},
+	[E_V4_U2A] = {{"10.0.1.1", 20040},
+		      {"10.0.1.2", 5040},
+		      {"10.0.2.1", 30040},
+		      {"10.0.2.2", 6040},
+		      XR_F_RTP | XR_F_RTCP,
+		      pt_0_8_101,
+		      XR_XLATE_ULAW_ALAW,
+		      0,
+		      8},
+	[E_V4_A2U] = {{"10.0.1.1", 20042},
+		      {"10.0.1.2", 5042},
+		      {"10.0.2.1", 30042},
+		      {"10.0.2.2", 6042},
+		      XR_F_RTP | XR_F_RTCP,
+		      pt_0_8_101,
+		      XR_XLATE_ALAW_ULAW,
+		      8,
+		      0},
+	[E_V6_U2A] = {{"2001:db8:1::1", 20140},
+		      {"2001:db8:1::2", 5140},
+		      {"2001:db8:2::1", 30140},
+		      {"2001:db8:2::2", 6140},
+		      XR_F_RTP | XR_F_RTCP,
+		      pt_0_8_101,
+		      XR_XLATE_ULAW_ALAW,
+		      0,
+		      8},
+	[E_V6_A2U] = {{"2001:db8:1::1", 20142},
+		      {"2001:db8:1::2", 5142},
+		      {"2001:db8:2::1", 30142},
+		      {"2001:db8:2::2", 6142},
+		      XR_F_RTP,
+		      pt_0_8_101,
+		      XR_XLATE_ALAW_ULAW,
+		      8,
+		      0},
 };
 
 /* UDP payloads. */
@@ -220,6 +264,7 @@ struct row {
 #define ARP_BODY   "00010800060400010200000101020a010102000000000000" "0a010101"
 #define ICMP_ECHO  "0800f7fe00010000"
 #define TCP_SYN    "138827100000000100000000500272101d600000"
+#define XMAX       XR_XLATE_MAX_PAYLOAD
 
 static const struct row rows[] = {
 	/* forwarded */
@@ -388,6 +433,50 @@ static const struct row rows[] = {
 	{"v6 1501 bytes: over the egress mtu", E_V6, {V6}, RTP(0, 1441), PUNT(PUNT_FIB)},
 	{"v4 egress not in xr_dev", E_V4_NODEV, {V4}, RTP(0, 160), PUNT(PUNT_REDIRECT)},
 
+	/* G.711 translation in the kernel (the expected payload: the reference tables below) */
+	{"v4 pcmu->pcma 160", E_V4_U2A, {V4}, RTP(0, 160), FWD(XDP_REDIRECT)},
+	{"v4 pcma->pcmu 160", E_V4_A2U, {V4}, RTP(8, 160), FWD(XDP_REDIRECT)},
+	{"v4 pcmu->pcma 1 byte", E_V4_U2A, {V4}, RTP(0, 1), FWD(XDP_REDIRECT)},
+	{"v4 pcmu->pcma 0 bytes (header only)", E_V4_U2A, {V4}, RTP(0, 0), FWD(XDP_REDIRECT)},
+	{"v4 pcmu->pcma 7 bytes (tail 4+2+1)", E_V4_U2A, {V4}, RTP(0, 7), FWD(XDP_REDIRECT)},
+	{"v4 pcmu->pcma 33 bytes", E_V4_U2A, {V4}, RTP(0, 33), FWD(XDP_REDIRECT)},
+	{"v4 pcmu->pcma max payload", E_V4_U2A, {V4}, RTP(0, XMAX), FWD(XDP_REDIRECT)},
+	{"v4 pcma->pcmu max payload", E_V4_A2U, {V4}, RTP(8, XMAX), FWD(XDP_REDIRECT)},
+	{"v4 pcmu->pcma max + 1: punted", E_V4_U2A, {V4}, RTP(0, XMAX + 1), PUNT(PUNT_XLATE)},
+	{"v4 pcmu->pcma marker kept", E_V4_U2A, {V4}, {.pt = 0, .marker = true, .body = 160},
+	 FWD(XDP_REDIRECT)},
+	{"v4 pcmu->pcma zero udp checksum stays zero", E_V4_U2A, {V4, .csum = PKT_CSUM_ZERO},
+	 RTP(0, 160), FWD(XDP_REDIRECT)},
+	{"v4 pcmu->pcma vlan", E_V4_U2A, {V4, VLAN(0x0064)}, RTP(0, 161), FWD(XDP_REDIRECT)},
+	{"v4 xlate entry, pt 8 (allowed) unchanged", E_V4_U2A, {V4}, RTP(8, 160),
+	 FWD(XDP_REDIRECT)},
+	{"v4 xlate entry, pt 101 (allowed) unchanged", E_V4_U2A, {V4}, RTP(101, 4),
+	 FWD(XDP_REDIRECT)},
+	{"v4 xlate entry, pt 0 on the a->u entry unchanged", E_V4_A2U, {V4}, RTP(0, 160),
+	 FWD(XDP_REDIRECT)},
+	{"v4 xlate entry, pt 96 not allowed", E_V4_U2A, {V4}, RTP(96, 160), PUNT(PUNT_PT)},
+	{"v4 xlate entry, rtcp not translated", E_V4_U2A, {V4}, {.kind = P_SR}, FWD(XDP_REDIRECT),
+	 .rtcp = true},
+	{"v4 pcmu with a csrc: punted", E_V4_U2A, {V4},
+	 BYTES("8100123400abcdefdeadbeef01020304d5d4d7d6"), PUNT(PUNT_XLATE)},
+	{"v4 pcmu with padding: punted", E_V4_U2A, {V4},
+	 BYTES("a000123400abcdefdeadbeefd5d4d7d6d5d40002"), PUNT(PUNT_XLATE)},
+	{"v4 pcmu with an extension: punted", E_V4_U2A, {V4},
+	 BYTES("9000123400abcdefdeadbeefbede0001aabbccddd5d4d7d6"), PUNT(PUNT_XLATE)},
+	{"v6 pcmu->pcma 160", E_V6_U2A, {V6}, RTP(0, 160), FWD(XDP_REDIRECT)},
+	{"v6 pcma->pcmu 160", E_V6_A2U, {V6}, RTP(8, 160), FWD(XDP_REDIRECT)},
+	{"v6 pcmu->pcma 1 byte", E_V6_U2A, {V6}, RTP(0, 1), FWD(XDP_REDIRECT)},
+	{"v6 pcma->pcmu 45 bytes", E_V6_A2U, {V6}, RTP(8, 45), FWD(XDP_REDIRECT)},
+	{"v6 pcmu->pcma max payload", E_V6_U2A, {V6}, RTP(0, XMAX), FWD(XDP_REDIRECT)},
+	{"v6 pcma->pcmu max + 1: punted", E_V6_A2U, {V6}, RTP(8, XMAX + 1), PUNT(PUNT_XLATE)},
+	{"v6 pcma->pcmu marker kept", E_V6_A2U, {V6}, {.pt = 8, .marker = true, .body = 80},
+	 FWD(XDP_REDIRECT)},
+	{"v6 xlate entry, pt 101 unchanged", E_V6_U2A, {V6}, RTP(101, 4), FWD(XDP_REDIRECT)},
+	{"v6 xlate entry, rtcp not translated", E_V6_U2A, {V6}, {.kind = P_SR}, FWD(XDP_REDIRECT),
+	 .rtcp = true},
+	{"v6 xlate entry without XR_F_RTCP, rtcp punted", E_V6_A2U, {V6}, {.kind = P_SR},
+	 PUNT(PUNT_RTCP)},
+
 	/* SRTP: the worker decrypts and encrypts, the kernel still guards the source */
 	{"v4 srtp rtp to the worker", E_V4_XFORM, {V4}, RTP(0, 170), PUNT(PUNT_TRANSFORM)},
 	{"v4 srtcp to the worker", E_V4_XFORM, {V4}, {.kind = P_SR}, PUNT(PUNT_TRANSFORM)},
@@ -395,6 +484,100 @@ static const struct row rows[] = {
 	 DROPPED(DROP_STRICT_SOURCE)},
 };
 /* clang-format on */
+
+/* G.711 u-law <-> A-law, written here from ITU-T G.711 itself (not from codec.c or spandsp),
+ * for the translated rows' expected payloads. A code is a sign and a magnitude index 0..127
+ * (u-law: code = sign | (0x7f ^ index), sign 0x80 positive; A-law: code = (sign | index) ^
+ * 0x55). The segment decoders give each index's quantized value: u-law ((2m + 33) << e) - 33
+ * in units of 1/8159 of +3.17 dBm0 (G.711 Table 2), A-law 2m + 1 (e = 0) or (2m + 33) <<
+ * (e - 1) in units of 1/4096 of +3.14 dBm0 (Table 1). G.711's conversion tables (Tables 3 and
+ * 4) map each magnitude to the other law's nearest quantized value on that common level scale
+ * and keep the sign (+0 and -0 too). Decoding to 16-bit linear and re-encoding instead (the
+ * laws' overload points 0.03 dB apart, and truncating decision intervals) differs from the
+ * tables in 44 u-law and 32 A-law codes. */
+static uint8_t ref_u2a[256], ref_a2u[256];
+
+static double ulaw_level(int i)
+{
+	int e = i >> 4, m = i & 15;
+
+	return (((2 * m + 33) << e) - 33) * pow(10, 3.17 / 20) / 8159;
+}
+
+static double alaw_level(int i)
+{
+	int e = i >> 4, m = i & 15;
+
+	return (e ? (2 * m + 33) << (e - 1) : 2 * m + 1) * pow(10, 3.14 / 20) / 4096;
+}
+
+static int nearest(double v, double (*level)(int))
+{
+	int best = 0;
+
+	for (int i = 1; i < 128; i++)
+		if (fabs(level(i) - v) < fabs(level(best) - v))
+			best = i;
+	return best;
+}
+
+static void g711_ref_init(void)
+{
+	for (int c = 0; c < 256; c++) {
+		int sign = c & 0x80, ui = (c & 0x7f) ^ 0x7f, ai = (c ^ 0x55) & 0x7f;
+
+		ref_u2a[c] = (uint8_t)((sign | nearest(ulaw_level(ui), alaw_level)) ^ 0x55);
+		/* A-law's sign bit survives the XOR with 0x55 */
+		ref_a2u[c] = (uint8_t)(((c ^ 0x55) & 0x80) |
+				       (0x7f ^ nearest(alaw_level(ai), ulaw_level)));
+	}
+}
+
+/* The daemon's tables (codec.c), which the program is loaded with, are G.711's. */
+static void test_g711_tables(void **state)
+{
+	int bad = 0;
+
+	for (int c = 0; c < 256; c++) {
+		if (codec_ulaw_to_alaw((uint8_t)c) != ref_u2a[c]) {
+			fprintf(stderr, "u-law %#04x: codec %#04x, G.711 %#04x\n", c,
+				codec_ulaw_to_alaw((uint8_t)c), ref_u2a[c]);
+			bad++;
+		}
+		if (codec_alaw_to_ulaw((uint8_t)c) != ref_a2u[c]) {
+			fprintf(stderr, "A-law %#04x: codec %#04x, G.711 %#04x\n", c,
+				codec_alaw_to_ulaw((uint8_t)c), ref_a2u[c]);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+	/* a few codes by hand: +0, -0, the extremes, and the reference itself */
+	assert_int_equal(ref_u2a[0xff], 0xd5);
+	assert_int_equal(ref_u2a[0x7f], 0x55);
+	assert_int_equal(ref_u2a[0x80], 0xaa);
+	assert_int_equal(ref_u2a[0x00], 0x2a);
+	assert_int_equal(ref_a2u[0xd5], 0xfe);
+	assert_int_equal(ref_a2u[0x55], 0x7e);
+	assert_int_equal(ref_a2u[0xaa], 0x80);
+	assert_int_equal(ref_a2u[0x2a], 0x00);
+}
+
+/* The payload the program must send for a translated row (its entry translates the row's
+ * payload type), into buf; NULL when the row's payload goes unchanged. */
+static const uint8_t *xlate_payload(const struct row *r, const uint8_t *in, size_t n, uint8_t *buf)
+{
+	const uint8_t *t;
+
+	if (!entries[r->entry].xlate || r->pay.kind != P_RTP ||
+	    r->pay.pt != entries[r->entry].pt_in)
+		return NULL;
+	t = entries[r->entry].xlate == XR_XLATE_ULAW_ALAW ? ref_u2a : ref_a2u;
+	memcpy(buf, in, 12);
+	buf[1] = (uint8_t)((in[1] & 0x80) | entries[r->entry].pt_out);
+	for (size_t i = 12; i < n; i++)
+		buf[i] = t[in[i]];
+	return buf;
+}
 
 /* The next-hop cache's lifetime in this lab (the daemon's is 1000 ms): short, so that the
  * expiry test waits little, and long enough for a neighbour to be deleted between two
@@ -410,6 +593,9 @@ static int install(enum entry e, uint32_t flags)
 		.new_dst = xdp_lab_ep(entries[e].new_dst),
 		.flags = flags,
 		.pt_allow = entries[e].pt_allow,
+		.xlate = entries[e].xlate,
+		.xlate_pt_in = entries[e].pt_in,
+		.xlate_pt_out = entries[e].pt_out,
 	};
 
 	return kernel_fwd_install(&f);
@@ -607,7 +793,8 @@ static void read_entry_stats(struct xr_entry_stats *s)
 static void run_row(void **state)
 {
 	const struct row *r = *state;
-	uint8_t payload[PKT_MAX], in_frame[PKT_MAX], want[PKT_MAX], got[PKT_MAX + 256];
+	uint8_t payload[PKT_MAX], xpayload[PKT_MAX], in_frame[PKT_MAX], want[PKT_MAX],
+		got[PKT_MAX + 256];
 	struct xr_entry_stats sb[E_N], sa[E_N];
 	uint64_t cb[XR_C_MAX], ca[XR_C_MAX], dwant[XR_C_MAX] = {0};
 	struct pkt in, out;
@@ -629,6 +816,10 @@ static void run_row(void **state)
 	in_len = pkt_build(&in, in_frame, sizeof(in_frame));
 	assert_true(in_len >= 14);
 	if (fwd) {
+		const uint8_t *x = xlate_payload(r, payload, n, xpayload);
+
+		if (x)
+			out.payload = x; /* pkt_build computes the checksums from scratch */
 		want_len = pkt_build(&out, want, sizeof(want));
 		assert_true(want_len > 0);
 	} else {
@@ -1055,11 +1246,13 @@ int main(void)
 	static const struct CMUnitTest builder[] = {
 		cmocka_unit_test(test_pkt_known_answers),
 		cmocka_unit_test(test_pkt_layout),
+		cmocka_unit_test(test_g711_tables),
 	};
 	struct CMUnitTest tests[ARRAY_SIZE(rows) + 5];
 	int failed;
 
-	failed = cmocka_run_group_tests_name("pkt builder", builder, NULL, NULL);
+	g711_ref_init();
+	failed = cmocka_run_group_tests_name("pkt builder, G.711", builder, NULL, NULL);
 
 	if (xdp_lab_enter())
 		return 1;

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "kernel.h"
 #include "pkt.h"
 #include "xdp_lab.h"
@@ -52,13 +53,14 @@ static const uint32_t pt_v4[4] = {1u << 0 | 1u << 8, 0, 0, 1u << 0 | 1u << 5 | 1
 static const uint32_t pt_v6[4] = {1u << 8, 0, 0, 1u << 0};
 
 /* Forwarding entries. unrouted: what the FIB answers for new_dst when the neighbour table
- * above has no entry for it (0: it has one). */
+ * above has no entry for it (0: it has one). xlate, pt_in, pt_out: the G.711 translation. */
 static const struct fentry {
 	const char *name;
 	struct xdp_lab_side local, peer, new_src, new_dst;
 	uint32_t flags;
 	const uint32_t *pt_allow;
 	enum xr_counter unrouted;
+	uint8_t xlate, pt_in, pt_out;
 } entries[] = {
 /* one entry per line where it fits: clang-format would spread each over six */
 /* clang-format off */
@@ -101,6 +103,18 @@ static const struct fentry {
 	{"v6 no route", V6_AB(22, "2001:db8:ff::7"), .flags = XR_F_RTP, .unrouted = XR_C_PUNT_FIB},
 	{"v6 egress not attached", {"2001:db8:1::1", 20124}, {"2001:db8:1::2", 5124},
 	 {"2001:db8:3::1", 30124}, {"2001:db8:3::2", 6124}, .flags = XR_F_RTP},
+	{"v4 pcmu->pcma", V4_AB(34, "10.0.2.2"), RTP_RTCP, .xlate = XR_XLATE_ULAW_ALAW,
+	 .pt_in = 0, .pt_out = 8},
+	{"v4 pcma->pcmu, pt", V4_AB(36, "10.0.2.2"), .flags = XR_F_RTP, .pt_allow = pt_v4,
+	 .xlate = XR_XLATE_ALAW_ULAW, .pt_in = 8, .pt_out = 0},
+	{"v4 pt 111 u->a as 8", V4_AB(38, "10.0.2.2"), RTP_RTCP, .xlate = XR_XLATE_ULAW_ALAW,
+	 .pt_in = 111, .pt_out = 8},
+	{"v4 tx pcmu->pcma", {"10.0.1.1", 20040}, {"10.0.1.2", 5040}, {"10.0.1.1", 20042},
+	 {"10.0.1.3", 7040}, RTP_RTCP, .xlate = XR_XLATE_ULAW_ALAW, .pt_in = 0, .pt_out = 8},
+	{"v6 pcmu->pcma", V6_AB(26, "2001:db8:2::2"), RTP_RTCP, .xlate = XR_XLATE_ULAW_ALAW,
+	 .pt_in = 0, .pt_out = 8},
+	{"v6 pcma->pcmu", V6_AB(28, "2001:db8:2::2"), RTP_RTCP, .xlate = XR_XLATE_ALAW_ULAW,
+	 .pt_in = 8, .pt_out = 0},
 	/* the v4 entry's port on the v6 address: the family is part of the key */
 	{"v6 on the v4 port", {"2001:db8:1::1", 20000}, {"2001:db8:1::2", 5000},
 	 {"2001:db8:2::1", 30000}, {"2001:db8:2::2", 6000}, RTP_RTCP},
@@ -200,6 +214,9 @@ static int lab_setup(void **state)
 			.new_dst = xdp_lab_ep(entries[i].new_dst),
 			.flags = entries[i].flags,
 			.pt_allow = entries[i].pt_allow,
+			.xlate = entries[i].xlate,
+			.xlate_pt_in = entries[i].pt_in,
+			.xlate_pt_out = entries[i].pt_out,
 		};
 		int ret = kernel_fwd_install(&f);
 
@@ -239,6 +256,7 @@ struct verdict {
 	int family;
 	size_t n;   /* UDP payload length */
 	bool rtcp;  /* forwarded as RTCP */
+	bool xlate; /* forwarded RTP whose payload the entry translates */
 	int egress; /* enum dev */
 };
 
@@ -398,6 +416,14 @@ static void oracle(const uint8_t *f, size_t len, enum dev ingress, struct verdic
 	} else if (!pt_allowed(e, p[1] & 0x7f)) {
 		punt(v, XR_C_PUNT_PT);
 		return;
+	} else if (e->xlate && (p[1] & 0x7f) == e->pt_in) {
+		/* translated: a plain 12-byte header, at most XR_XLATE_MAX_PAYLOAD bytes after it
+		 */
+		if (p[0] != 0x80 || v->n - 12 > XR_XLATE_MAX_PAYLOAD) {
+			punt(v, XR_C_PUNT_XLATE);
+			return;
+		}
+		v->xlate = true;
 	}
 
 	/* 5. Route: no route or a local destination, then the MTU, then the neighbour */
@@ -454,12 +480,22 @@ static void oracle_rewrite(const uint8_t *in, size_t len, const struct verdict *
 	memcpy(out, w->dmac, 6);
 	memcpy(out + 6, dev_mac[v->egress], 6);
 
-	old_sum = (sum16(ip + so, 2 * alen) + sum16(udp, 4)) % 0xffff;
+	old_sum = (sum16(ip + so, 2 * alen) + sum16(udp, 4) + sum16(udp + 8, v->n)) % 0xffff;
 	memcpy(ip + so, w->new_src, alen);
 	memcpy(ip + so + alen, w->new_dst, alen);
 	put16(udp, w->nsport);
 	put16(udp + 2, w->ndport);
-	new_sum = (sum16(ip + so, 2 * alen) + sum16(udp, 4)) % 0xffff;
+	if (v->xlate) {
+		/* codec.c's tables, which test_xdp.c checks against G.711's */
+		const struct fentry *e = &entries[v->entry];
+
+		udp[9] = (uint8_t)((udp[9] & 0x80) | e->pt_out);
+		for (size_t i = 12; i < v->n; i++)
+			udp[8 + i] = e->xlate == XR_XLATE_ULAW_ALAW
+					     ? codec_ulaw_to_alaw(udp[8 + i])
+					     : codec_alaw_to_ulaw(udp[8 + i]);
+	}
+	new_sum = (sum16(ip + so, 2 * alen) + sum16(udp, 4) + sum16(udp + 8, v->n)) % 0xffff;
 
 	/* UDP: IPv4 0 stays 0; otherwise carried, and a 0 result is written 0xffff */
 	if (!(v->family == 4 && get16(udp + 6) == 0)) {
@@ -482,7 +518,7 @@ static void oracle_rewrite(const uint8_t *in, size_t len, const struct verdict *
 /* ---- running one frame ---- */
 
 struct tally {
-	uint64_t runs, tx, redirect, pass, drop, failed, clean_udp_ok;
+	uint64_t runs, tx, redirect, pass, drop, failed, clean_udp_ok, xlated;
 	uint64_t udp_out_ffff, udp_in_ffff, udp_in_zero; /* forwarded checksum edge cases */
 	uint64_t reasons[XR_C_MAX];
 };
@@ -617,6 +653,8 @@ static bool check_frame(const uint8_t *frame, size_t len, enum dev ingress, cons
 			why = "IPv4 header checksum not carried over";
 		else if (memcmp(got + v.l4 + 6, want + v.l4 + 6, 2))
 			why = "UDP checksum not carried over";
+		if (v.xlate)
+			tally.xlated++;
 		if (get16(frame + v.l4 + 6) == 0xffff)
 			tally.udp_in_ffff++;
 		if (v.family == 6 && get16(frame + v.l4 + 6) == 0)
@@ -1006,6 +1044,9 @@ static size_t gen_frame(uint8_t *f, size_t cap, enum dev *ingress)
 	p.csum = chance(75) ? PKT_CSUM_FULL : chance(50) ? PKT_CSUM_ZERO : PKT_CSUM_BAD;
 	p.payload_len = gen_payload(payload, sizeof(payload), family);
 	p.payload = payload;
+	/* a translating entry's own payload type, often */
+	if (e->xlate && p.payload_len >= 12 && payload[1] < 192 && chance(50))
+		payload[1] = (uint8_t)((payload[1] & 0x80) | e->pt_in);
 	if (chance(10))
 		p.pad = 1 + below(40);
 	if (chance(4))
@@ -1229,9 +1270,11 @@ static void test_fuzz(void **state)
 	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
 	       tally.tx + tally.redirect, tally.tx, tally.redirect, tally.pass, tally.drop,
 	       tally.failed);
-	printf("# forwarded: with right checksums in (recomputed out) %" PRIu64 ", UDP checksum "
-	       "0xffff in %" PRIu64 ", 0xffff out %" PRIu64 ", IPv6 0 in %" PRIu64 "\n# reasons:",
-	       tally.clean_udp_ok, tally.udp_in_ffff, tally.udp_out_ffff, tally.udp_in_zero);
+	printf("# forwarded: translated (G.711) %" PRIu64 ", with right checksums in (recomputed "
+	       "out) %" PRIu64 ", UDP checksum 0xffff in %" PRIu64 ", 0xffff out %" PRIu64
+	       ", IPv6 0 in %" PRIu64 "\n# reasons:",
+	       tally.xlated, tally.clean_udp_ok, tally.udp_in_ffff, tally.udp_out_ffff,
+	       tally.udp_in_zero);
 	for (int c = XR_C_DROP + 1; c < XR_C_MAX; c++)
 		if (tally.reasons[c])
 			printf(" %s %" PRIu64, kernel_counter_name((enum xr_counter)c),

@@ -395,6 +395,75 @@ static void test_truncations(void **state)
 	}
 }
 
+/* A terminated leg's report: the relay's counts, written as an SR the parser reads back. */
+static void test_build_sr(void **state)
+{
+	struct rtcp_tx tx = {0};
+	struct rtcp_rx rx = {0};
+	struct rtcp_block b;
+	struct rtcp_info ri;
+	const int64_t t0 = 1700000000LL * 1000000;
+	uint8_t pkt[12 + 160], out[128];
+	const char *err;
+	size_t len;
+
+	(void)state;
+	/* nothing sent yet: no report */
+	assert_int_equal(rtcp_build_sr(out, sizeof(out), &tx, NULL, 0, t0), 0);
+	assert_false(rtcp_rx_block(&rx, &b));
+	/* 50 packets of 160 payload bytes, 20 ms apart, timestamps 160 apart at 8000 */
+	for (int i = 0; i < 50; i++) {
+		memset(pkt, 0, sizeof(pkt));
+		pkt[0] = 0x80;
+		pkt[2] = (uint8_t)((65530 + i) >> 8); /* wraps after 6 packets */
+		pkt[3] = (uint8_t)(65530 + i);
+		pkt[4] = 0, pkt[5] = 0, pkt[6] = (uint8_t)((160 * i) >> 8),
+		pkt[7] = (uint8_t)(160 * i);
+		pkt[8] = 0x11, pkt[9] = 0x22, pkt[10] = 0x33, pkt[11] = 0x44;
+		rtcp_tx_packet(&tx, pkt, sizeof(pkt), t0 + 20000 * i, 8000);
+		/* received: every 10th lost, each arriving 2 ms late every other packet */
+		if (i % 10 != 9)
+			rtcp_rx_packet(&rx, 0xabcd, (uint16_t)(65530 + i), 160 * (uint32_t)i,
+				       t0 + 20000 * i + (i % 2) * 2000, 8000);
+	}
+	assert_true(rtcp_rx_block(&rx, &b));
+	assert_int_equal(b.ssrc, 0xabcd);
+	assert_int_equal(b.ext_seq, 65536 + 42); /* seq 65578 after one wrap */
+	assert_int_equal(b.cum_lost, 4);	 /* 49 expected up to the last one in, 45 in */
+	assert_int_equal(b.fraction_lost, 4 * 256 / 49);
+	/* |D| is 16 clock units on every packet: J converges towards 16 */
+	assert_in_range(b.jitter, 12, 16);
+	/* the next interval: nothing new, nothing lost */
+	assert_true(rtcp_rx_block(&rx, &b));
+	assert_int_equal(b.fraction_lost, 0);
+	assert_int_equal(b.cum_lost, 4);
+
+	/* 100 ms after the last packet: the RTP timestamp is extrapolated by 800 */
+	len = rtcp_build_sr(out, sizeof(out), &tx, &b, 1, t0 + 20000 * 49 + 100000);
+	assert_int_equal(len, 28 + 24 + 28); /* SR + one block, SDES with a 15-byte CNAME */
+	assert_int_equal(rtcp_parse(out, len, &ri, &err), 0);
+	assert_true(ri.has_sr);
+	assert_int_equal(ri.sr.ssrc, 0x11223344);
+	assert_int_equal(ri.sr.packets, 50);
+	assert_int_equal(ri.sr.octets, 50 * 160);
+	assert_int_equal(ri.sr.rtp_ts, 160 * 49 + 800);
+	assert_int_equal(ri.sr.ntp >> 32, 1700000000ULL + 2208988800ULL + 1);
+	assert_int_equal(ri.n_blocks, 1);
+	assert_int_equal(ri.blocks[0].reporter, 0x11223344);
+	assert_int_equal(ri.blocks[0].ssrc, 0xabcd);
+	assert_int_equal(ri.blocks[0].cum_lost, 4);
+	assert_true(ri.has_sdes);
+	assert_string_equal(ri.cname, "xrelay-11223344");
+	/* too small a buffer: nothing written */
+	assert_int_equal(rtcp_build_sr(out, len - 1, &tx, &b, 1, t0), 0);
+	/* a new SSRC starts the reception counts over */
+	rtcp_rx_packet(&rx, 0x5555, 7, 0, t0, 8000);
+	assert_true(rtcp_rx_block(&rx, &b));
+	assert_int_equal(b.ssrc, 0x5555);
+	assert_int_equal(b.cum_lost, 0);
+	assert_int_equal(b.ext_seq, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_rr_fields),   cmocka_unit_test(test_xr_fields),
 		cmocka_unit_test(test_many_blocks), cmocka_unit_test(test_long_cname),
 		cmocka_unit_test(test_bad_table),   cmocka_unit_test(test_truncations),
+		cmocka_unit_test(test_build_sr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1029,7 +1029,7 @@ static void test_codecs(void **state)
 		/* offer alone strips nothing but orders */
 		{NULL, NULL, NULL, "PCMA", "m=audio 4000 RTP/AVP 0 8 101\r\n",
 		 "m=audio 4000 RTP/AVP 8 0 101\r\n"},
-		/* mask: no transcoding, so the same as strip */
+		/* mask: out of the offer (the relay still takes it from the offerer) */
 		{NULL, "PCMU", NULL, NULL, "m=audio 4000 RTP/AVP 0 8 101\r\n",
 		 "m=audio 4000 RTP/AVP 8 101\r\n"},
 		{NULL, "full", "PCMA", NULL, "m=audio 4000 RTP/AVP 0 8 101\r\n",
@@ -1103,6 +1103,112 @@ static void test_codec_list(void **state)
 		assert_int_equal(sdp_codec_list_add(&o.strip, "PCMA", 4), 0);
 	assert_int_equal(sdp_codec_list_add(&o.strip, "PCMA", 4), -E2BIG);
 	assert_true(sdp_codec_opts_set(&o));
+}
+
+static void test_codec_info(void **state)
+{
+	static const char in[] = SESSION4 "m=audio 4000 RTP/AVP 0 111 101 8 13\r\n"
+					  "a=rtpmap:111 opus/48000/2\r\n"
+					  "a=fmtp:111 minptime=10;useinbandfec=1\r\n"
+					  "a=rtpmap:101 telephone-event/8000\r\n"
+					  "a=fmtp:101 0-16\r\n"
+					  "a=rtpmap:8 PCMA/8000\r\n";
+	static const struct sdp_codec want[] = {
+		{0, "PCMU", 8000, 1, ""},
+		{111, "opus", 48000, 2, "minptime=10;useinbandfec=1"},
+		{101, "telephone-event", 8000, 1, "0-16"},
+		{8, "PCMA", 8000, 1, ""},
+		{13, "CN", 8000, 1, ""},
+	};
+	struct sdp_codec got[8];
+	const char *err;
+	struct sdp s;
+
+	(void)state;
+	assert_int_equal(sdp_parse(&s, in, strlen(in), &err), 0);
+	assert_int_equal(sdp_media_codec_list(&s.media[0], got, 8), 5);
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(got[i].pt, want[i].pt);
+		assert_string_equal(got[i].name, want[i].name);
+		assert_int_equal(got[i].rate, want[i].rate);
+		assert_int_equal(got[i].channels, want[i].channels);
+		assert_string_equal(got[i].fmtp, want[i].fmtp);
+	}
+	/* at most max */
+	assert_int_equal(sdp_media_codec_list(&s.media[0], got, 2), 2);
+	sdp_free(&s);
+}
+
+static void test_codec_spec(void **state)
+{
+	static const struct {
+		const char *in;
+		int ret;
+		struct sdp_codec_spec want;
+	} cases[] = {
+		{"PCMA", 0, {"PCMA", 0, 0, 0, 0, ""}},
+		{"opus/48000/2/32000", 0, {"opus", 48000, 2, 32000, 0, ""}},
+		{"opus/48000/2/32000/40", 0, {"opus", 48000, 2, 32000, 40, ""}},
+		{"iLBC/8000/1///mode=30", 0, {"iLBC", 8000, 1, 0, 0, "mode=30"}},
+		{"opus//1", 0, {"opus", 0, 1, 0, 0, ""}},
+		{"opus/4800x", -EINVAL, {"", 0, 0, 0, 0, ""}},
+		{"/8000", -EINVAL, {"", 0, 0, 0, 0, ""}},
+		{"a-name-that-is-far-too-long-for-a-codec", -EINVAL, {"", 0, 0, 0, 0, ""}},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sdp_codec_spec sp;
+
+		print_message("case %s\n", cases[i].in);
+		assert_int_equal(sdp_codec_spec_parse(cases[i].in, strlen(cases[i].in), &sp),
+				 cases[i].ret);
+		if (cases[i].ret)
+			continue;
+		assert_string_equal(sp.name, cases[i].want.name);
+		assert_int_equal(sp.rate, cases[i].want.rate);
+		assert_int_equal(sp.channels, cases[i].want.channels);
+		assert_int_equal(sp.bitrate, cases[i].want.bitrate);
+		assert_int_equal(sp.ptime, cases[i].want.ptime);
+		assert_string_equal(sp.fmtp, cases[i].want.fmtp);
+	}
+}
+
+static void test_set_fmts(void **state)
+{
+	static const char in[] = SESSION4 "m=audio 4000 RTP/AVP 0 111 101\r\n"
+					  "a=rtpmap:111 opus/48000/2\r\n"
+					  "a=fmtp:111 useinbandfec=1\r\n"
+					  "a=rtcp-fb:111 nack\r\n"
+					  "a=rtpmap:101 telephone-event/48000\r\n"
+					  "a=ptime:20\r\n"
+					  "a=sendrecv\r\n";
+	/* keep 0, drop 111 (all its lines), replace 101's lines, add 96 */
+	static const struct sdp_fmt f[] = {
+		{0, NULL, NULL},
+		{101, "telephone-event/8000", "0-16"},
+		{96, "opus/48000/2", NULL},
+	};
+	static const char want[] = SESSION4 "m=audio 4000 RTP/AVP 0 101 96\r\n"
+					    "a=rtpmap:101 telephone-event/8000\r\n"
+					    "a=fmtp:101 0-16\r\n"
+					    "a=rtpmap:96 opus/48000/2\r\n"
+					    "a=ptime:40\r\n"
+					    "a=sendrecv\r\n";
+	const char *err;
+	struct sdp s;
+	char *out;
+
+	(void)state;
+	assert_int_equal(sdp_parse(&s, in, strlen(in), &err), 0);
+	assert_int_equal(sdp_media_set_fmts(&s.media[0], f, 0), -EINVAL);
+	assert_int_equal(sdp_media_set_fmts(&s.media[0], f, 3), 0);
+	assert_int_equal(sdp_media_set_ptime(&s.media[0], 40), 0);
+	out = sdp_print(&s, NULL);
+	assert_non_null(out);
+	assert_string_equal(out, want);
+	free(out);
+	sdp_free(&s);
 }
 
 static void test_rewrite_refused(void **state)
@@ -1445,6 +1551,8 @@ int main(void)
 		cmocka_unit_test(test_rewrite_too_big), cmocka_unit_test(test_rewrite_long_mline),
 		cmocka_unit_test(test_rewrite_crypto),	cmocka_unit_test(test_clock_rate),
 		cmocka_unit_test(test_codecs),		cmocka_unit_test(test_codec_list),
+		cmocka_unit_test(test_codec_info),	cmocka_unit_test(test_codec_spec),
+		cmocka_unit_test(test_set_fmts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
