@@ -71,6 +71,7 @@ struct media_codec {
 	bool relay;		     /* added by the relay: the other party never offered it */
 	bool masked;		     /* kept from the other party (mask, consume): transcoded */
 	unsigned int bitrate;	     /* encoder bits/s towards this party; 0 = default */
+	unsigned int ptime;	     /* ms per packet towards this party; 0 = the media's */
 };
 
 struct media_codecs {

@@ -77,8 +77,7 @@ static int free_pt(const struct media_codecs *to, const struct media_codecs *fro
 }
 
 static int add_relay_codec(struct media_codecs *to, const struct media_codecs *from,
-			   const struct codec_def *def, unsigned int channels, unsigned int bitrate,
-			   const char *fmtp)
+			   const struct codec_def *def, const struct sdp_codec_spec *sp)
 {
 	struct media_codec *c;
 	int pt = free_pt(to, from, def->static_pt);
@@ -89,15 +88,16 @@ static int add_relay_codec(struct media_codecs *to, const struct media_codecs *f
 	memset(c, 0, sizeof(*c));
 	c->def = def;
 	c->relay = true;
-	c->bitrate = bitrate;
+	c->bitrate = sp->bitrate;
+	c->ptime = sp->ptime;
 	c->sc.pt = (uint8_t)pt;
 	snprintf(c->sc.name, sizeof(c->sc.name), "%s", def->name);
-	c->sc.rate = def->clock_rate;
-	c->sc.channels = channels ? channels : def->channels;
+	c->sc.rate = sp->rate ? sp->rate : def->clock_rate;
+	c->sc.channels = sp->channels ? sp->channels : def->channels;
 	snprintf(c->sc.fmtp, sizeof(c->sc.fmtp), "%s",
-		 fmtp && *fmtp ? fmtp
-		 : def->fmtp   ? def->fmtp
-			       : "");
+		 *sp->fmtp   ? sp->fmtp
+		 : def->fmtp ? def->fmtp
+			     : "");
 	return 0;
 }
 
@@ -142,6 +142,7 @@ static int offer_transcode(const struct call_opts *o, struct media_codecs *from,
 {
 	static char warn[160];
 	const struct media_codec *te = NULL;
+	struct sdp_codec_spec sp;
 	bool can_decode = false;
 
 	for (unsigned int i = 0; i < from->n_offered; i++) {
@@ -150,7 +151,6 @@ static int offer_transcode(const struct call_opts *o, struct media_codecs *from,
 		can_decode |= transcodable(&from->offered[i]);
 	}
 	for (unsigned int k = 0; k < o->codec.transcode.n; k++) {
-		struct sdp_codec_spec sp;
 		const struct codec_def *def;
 		bool have = false;
 
@@ -169,7 +169,7 @@ static int offer_transcode(const struct call_opts *o, struct media_codecs *from,
 			have |= to->offered[i].def == def;
 		if (have)
 			continue;
-		if (add_relay_codec(to, from, def, sp.channels, sp.bitrate, sp.fmtp))
+		if (add_relay_codec(to, from, def, &sp))
 			return -E2BIG;
 	}
 	if (!te)
@@ -186,9 +186,11 @@ static int offer_transcode(const struct call_opts *o, struct media_codecs *from,
 				clock_of(&to->offered[j]) == clock_of(c);
 		if (have)
 			continue;
-		if (add_relay_codec(to, from, te->def, 0, 0, te->sc.fmtp))
+		memset(&sp, 0, sizeof(sp));
+		sp.rate = clock_of(c);
+		snprintf(sp.fmtp, sizeof(sp.fmtp), "%s", te->sc.fmtp);
+		if (add_relay_codec(to, from, te->def, &sp))
 			return -E2BIG;
-		to->offered[to->n_offered - 1].sc.rate = clock_of(c);
 	}
 	return 0;
 }
@@ -325,9 +327,13 @@ static void plan(struct media_codecs *s, const struct media_codecs *r)
 		s->rx_set = false;
 		return;
 	}
-	p.out = (struct tc_codec){.id = out->def->id, .pt = out->sc.pt, .ptime = r->ptime};
-	if (out->def->id == CODEC_OPUS && r->ptime)
-		p.out.ptime = r->ptime <= 15 ? 10 : r->ptime <= 30 ? 20 : r->ptime <= 50 ? 40 : 60;
+	p.out = (struct tc_codec){
+		.id = out->def->id, .pt = out->sc.pt, .ptime = r->ptime ? r->ptime : out->ptime};
+	if (out->def->id == CODEC_OPUS && p.out.ptime) /* the frame sizes libopus makes */
+		p.out.ptime = p.out.ptime <= 15	  ? 10
+			      : p.out.ptime <= 30 ? 20
+			      : p.out.ptime <= 50 ? 40
+						  : 60;
 	if (out->def->id == CODEC_OPUS)
 		codec_opus_fmtp(out->sc.fmtp, strlen(out->sc.fmtp), &p.out.opus);
 	if (out->bitrate)
@@ -447,6 +453,7 @@ int media_codec_answer(struct media *my, struct media *mx, struct sdp_media *sm,
 		media_codec_fill(&bneg[nb], &ans[i]);
 		bneg[nb].relay = off && off->relay;
 		bneg[nb].bitrate = off ? off->bitrate : 0;
+		bneg[nb].ptime = off ? off->ptime : 0;
 		nb++;
 	}
 	if (!a || !b) {

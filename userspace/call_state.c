@@ -574,6 +574,7 @@ static unsigned int codec_list_from_json(struct reader *r, const json_t *a, stru
 		c[n].relay = get_bool(r, it, "relay");
 		c[n].masked = get_bool(r, it, "masked");
 		c[n].bitrate = (unsigned int)get_int(r, it, "bitrate", 0, 1000000, 0);
+		c[n].ptime = (unsigned int)get_int(r, it, "ptime", 0, 200, 0);
 		n++;
 	}
 	return n;

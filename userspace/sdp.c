@@ -1184,28 +1184,55 @@ static bool name_is(const char *s, size_t len, const char *word)
 	return len == strlen(word) && !strncasecmp(s, word, len);
 }
 
-/* Whether one option name ("all", "PCMA", "opus/48000/2") matches codec c. */
+/* Whether the parameter p[0..n) ("useinbandfec=1") is one of fmtp's (';'-separated, spaces
+ * around them ignored). */
+static bool fmtp_param_in(const char *fmtp, const char *p, size_t n)
+{
+	while (*fmtp) {
+		size_t k;
+
+		while (*fmtp == ' ' || *fmtp == ';')
+			fmtp++;
+		k = strcspn(fmtp, ";");
+		while (k && fmtp[k - 1] == ' ')
+			k--;
+		if (k == n && !strncasecmp(fmtp, p, n))
+			return true;
+		fmtp += strcspn(fmtp, ";");
+	}
+	return false;
+}
+
+/* Every parameter of want is among have's. */
+static bool fmtp_has(const char *have, const char *want)
+{
+	while (*want) {
+		size_t n;
+
+		while (*want == ' ' || *want == ';')
+			want++;
+		n = strcspn(want, ";");
+		while (n && want[n - 1] == ' ')
+			n--;
+		if (n && !fmtp_param_in(have, want, n))
+			return false;
+		want += strcspn(want, ";");
+	}
+	return true;
+}
+
+/* Whether one option name ("all", "PCMA", "opus/48000/2", "AMR/8000/1///mode-set=7")
+ * matches codec c: the name, then each part given (rate, channels, format parameters). */
 static bool spec_match(const char *s, size_t len, const struct sdp_codec *c)
 {
-	const char *end = s + len, *p = memchr(s, '/', len), *q;
-	long v;
+	struct sdp_codec_spec sp;
 
 	if (name_is(s, len, "all") || name_is(s, len, "full"))
 		return true;
-	if (!c->name[0] || !name_is(s, p ? (size_t)(p - s) : len, c->name))
+	if (!c->name[0] || sdp_codec_spec_parse(s, len, &sp) || strcasecmp(sp.name, c->name))
 		return false;
-	if (!p)
-		return true;
-	q = memchr(p + 1, '/', (size_t)(end - p - 1));
-	v = span_num(p + 1, q ? q : end);
-	if (v >= 0 && (unsigned long)v != c->rate)
-		return false;
-	if (!q)
-		return true;
-	p = q;
-	q = memchr(p + 1, '/', (size_t)(end - p - 1));
-	v = span_num(p + 1, q ? q : end);
-	return v < 0 || (unsigned long)v == c->channels;
+	return (!sp.rate || sp.rate == c->rate) && (!sp.channels || sp.channels == c->channels) &&
+	       fmtp_has(c->fmtp, sp.fmtp);
 }
 
 bool sdp_codec_list_match(const struct sdp_codec_list *l, const struct sdp_codec *c)

@@ -1009,6 +1009,13 @@ static void test_codecs(void **state)
 		 "m=audio 4000 RTP/AVPF 0 8\r\na=rtcp-fb:* nack\r\na=ptime:20\r\n"},
 		{"opus/48000", NULL, NULL, NULL, opus,
 		 "m=audio 4000 RTP/AVPF 0 8\r\na=rtcp-fb:* nack\r\na=ptime:20\r\n"},
+		/* format parameters: each one given must be among the codec's */
+		{"opus/48000/2///useinbandfec=1", NULL, NULL, NULL, opus,
+		 "m=audio 4000 RTP/AVPF 0 8\r\na=rtcp-fb:* nack\r\na=ptime:20\r\n"},
+		{"opus/////useinbandfec=1; minptime=10", NULL, NULL, NULL, opus,
+		 "m=audio 4000 RTP/AVPF 0 8\r\na=rtcp-fb:* nack\r\na=ptime:20\r\n"},
+		{"opus/////useinbandfec=0", NULL, NULL, NULL, opus, opus},
+		{"opus/////stereo=1", NULL, NULL, NULL, opus, opus},
 		/* full names that do not match: nothing changes */
 		{"opus/48000/1,opus/16000,PCMU/16000", NULL, NULL, NULL, opus, opus},
 		{"G722", NULL, NULL, NULL, opus, opus},
