@@ -195,6 +195,23 @@ static int offer_transcode(const struct call_opts *o, struct media_codecs *from,
 	return 0;
 }
 
+/* Events at a clock rate no audio codec of the list has go (a mask took that codec away). */
+static void prune_events(struct media_codecs *mc)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < mc->n_offered; i++) {
+		bool keep = !is_event(&mc->offered[i]);
+
+		for (unsigned int j = 0; j < mc->n_offered && !keep; j++)
+			keep = is_audio(&mc->offered[j]) &&
+			       clock_of(&mc->offered[j]) == clock_of(&mc->offered[i]);
+		if (keep)
+			mc->offered[k++] = mc->offered[i];
+	}
+	mc->n_offered = k;
+}
+
 int media_codec_offer(struct sdp_media *sm, const struct call_opts *o, struct media_codecs *from,
 		      struct media_codecs *to, const char **err, const char **warning)
 {
@@ -239,8 +256,12 @@ int media_codec_offer(struct sdp_media *sm, const struct call_opts *o, struct me
 		*err = "Too many codecs after codec options";
 		return -EINVAL;
 	}
-	if (to->n_offered > n_after &&
-	    (ret = write_fmts(sm, to->offered, to->n_offered, not_relay))) {
+	prune_events(to);
+	if (!to->n_offered) {
+		*err = "No codec left after codec options";
+		return -EINVAL;
+	}
+	if ((ret = write_fmts(sm, to->offered, to->n_offered, not_relay))) {
 		*err = "Out of memory";
 		return ret;
 	}

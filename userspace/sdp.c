@@ -1350,7 +1350,8 @@ int sdp_media_codecs(struct sdp_media *m, const struct sdp_codec_opts *o, const 
 	for (i = 0; i < n; i++)
 		if (!w->strip[w->pts[i]] && !w->used[i])
 			w->out[n_out++] = w->pts[i];
-	if (!n_out) {
+	/* With transcode names, the caller adds codecs to an audio media left empty. */
+	if (!n_out && !(o->transcode.n && !strcmp(m->type, "audio"))) {
 		*err = "No codec left after codec options";
 		ret = -EINVAL;
 		goto out;

@@ -137,7 +137,8 @@ bool sdp_codec_list_match(const struct sdp_codec_list *l, const struct sdp_codec
  * without a=rtpmap are known by their RFC 3551 static names (0 PCMU, 8 PCMA, 18 G729, ...).
  * A rejected media (port 0) and one whose formats are not RTP payload types are left alone.
  * Returns 0, -EINVAL with "No codec left after codec options" in *err when nothing would be
- * left (m unchanged), -ENOMEM (m unchanged). */
+ * left (m unchanged; an audio media with transcode names may be left empty: the caller adds
+ * to it), -ENOMEM (m unchanged). */
 int sdp_media_codecs(struct sdp_media *m, const struct sdp_codec_opts *o, const char **err);
 
 /* One format of a new format list: keep (rtpmap NULL) the media's own lines for pt, or write

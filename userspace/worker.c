@@ -26,6 +26,7 @@
 #define PKT_MAX		 2048
 #define EP_EVENTS	 64
 #define TX_MAX		 (BATCH * TC_MAX_OUT) /* a batch of packets, each transcoded into several */
+#define MAX_BATCHES	 4		      /* per stream per wake-up */
 #define RTCP_FIRST_US	 1000000	      /* the relay's first report after its stream starts */
 #define RTCP_INTERVAL_US 5000000	      /* RFC 3550's minimum interval */
 
@@ -462,7 +463,10 @@ static void stream_readable(struct worker *w, struct stream *s)
 
 	if (s->fd < 0)
 		return; /* removed earlier in this epoll batch */
-	for (;;) {
+	/* A few batches, then the next ready socket: epoll reports this one again while it has
+	 * more. A stream whose packets cost a lot (transcoding) and whose backlog grew under
+	 * overload cannot keep the worker from its other streams and its messages. */
+	for (int round = 0; round < MAX_BATCHES; round++) {
 		int n;
 
 		for (int i = 0; i < BATCH; i++) {

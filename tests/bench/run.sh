@@ -1,9 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # Benchmarks xrelayd against rtpengine on loopback: ng cycles/s, the highest forwarded rate at
-# < 0.1% loss, CPU per forwarded packet, latency; then SRTP <-> RTP bridging (tests/bench/srtp.sh)
-# and, as root, the XDP fast path in the namespace lab (tests/bench/xdp.sh). Knobs are
-# environment variables (docs/bench.md).
+# < 0.1% loss, CPU per forwarded packet, latency; then SRTP <-> RTP bridging (tests/bench/srtp.sh),
+# transcoding (tests/bench/transcode.sh) and, as root, the XDP fast path in the namespace lab
+# (tests/bench/xdp.sh). Knobs are environment variables (docs/bench.md).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
@@ -23,7 +23,7 @@ CONC=${BENCH_CONCURRENCY:-4}
 SIZE=${BENCH_SIZE:-172}
 STREAMS=${BENCH_STREAMS:-4}
 RELAYS=${BENCH_RELAYS:-xrelayd rtpengine}
-SUITES=${BENCH_SUITES:-loopback srtp xdp}
+SUITES=${BENCH_SUITES:-loopback srtp transcode xdp}
 RELAY_CPU=${BENCH_RELAY_CPU:-0}
 GEN_CPU=${BENCH_GEN_CPU:-1}
 
@@ -39,10 +39,11 @@ ME=bench
 # shellcheck source=tests/bench/lib.sh
 . tests/bench/lib.sh
 
-# The SRTP and XDP suites are scripts of their own; they run after the loopback relays stopped.
+# The SRTP, transcoding and XDP suites are scripts of their own; they run after the loopback relays stopped.
 other_suites() {
 	rc=0
 	case " $SUITES " in *" srtp "*) tests/bench/srtp.sh || rc=1 ;; esac
+	case " $SUITES " in *" transcode "*) tests/bench/transcode.sh || rc=1 ;; esac
 	case " $SUITES " in
 	*" xdp "*)
 		if [ "$(id -u)" -eq 0 ]; then
@@ -57,11 +58,11 @@ other_suites() {
 
 case " $SUITES " in
 *" loopback "*) ;;
-*" srtp "* | *" xdp "*)
+*" srtp "* | *" transcode "* | *" xdp "*)
 	other_suites
 	exit
 	;;
-*) die "BENCH_SUITES: one or more of loopback, srtp, xdp" ;;
+*) die "BENCH_SUITES: one or more of loopback, srtp, transcode, xdp" ;;
 esac
 
 prepare rtpgen ngload
