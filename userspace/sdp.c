@@ -1184,39 +1184,34 @@ static bool name_is(const char *s, size_t len, const char *word)
 	return len == strlen(word) && !strncasecmp(s, word, len);
 }
 
-/* Whether the parameter p[0..n) ("useinbandfec=1") is one of fmtp's (';'-separated, spaces
- * around them ignored). */
-static bool fmtp_param_in(const char *fmtp, const char *p, size_t n)
+/* The next parameter of an a=fmtp value (';'-separated, spaces around it left out) at *p in
+ * *param; its length, 0 when there is none left. */
+static size_t next_param(const char **p, const char **param)
 {
-	while (*fmtp) {
-		size_t k;
+	size_t n;
 
-		while (*fmtp == ' ' || *fmtp == ';')
-			fmtp++;
-		k = strcspn(fmtp, ";");
-		while (k && fmtp[k - 1] == ' ')
-			k--;
-		if (k == n && !strncasecmp(fmtp, p, n))
-			return true;
-		fmtp += strcspn(fmtp, ";");
-	}
-	return false;
+	while (**p == ' ' || **p == ';')
+		(*p)++;
+	*param = *p;
+	n = strcspn(*p, ";");
+	*p += n;
+	while (n && (*param)[n - 1] == ' ')
+		n--;
+	return n;
 }
 
 /* Every parameter of want is among have's. */
 static bool fmtp_has(const char *have, const char *want)
 {
-	while (*want) {
-		size_t n;
+	const char *w, *h, *hp;
+	size_t n, k;
 
-		while (*want == ' ' || *want == ';')
-			want++;
-		n = strcspn(want, ";");
-		while (n && want[n - 1] == ' ')
-			n--;
-		if (n && !fmtp_param_in(have, want, n))
+	while ((n = next_param(&want, &w))) {
+		for (h = have; (k = next_param(&h, &hp));)
+			if (k == n && !strncasecmp(hp, w, n))
+				break;
+		if (!k)
 			return false;
-		want += strcspn(want, ";");
 	}
 	return true;
 }

@@ -45,6 +45,24 @@ ratio() { # A B: A/B with two decimals, "-" unless both are numbers and B is not
 		if (a !~ n || b !~ n || b + 0 == 0) print "-"; else printf "%.2fx\n", a / b }'
 }
 
+val() { # NAME [RELAY]: the value of NAME (NAME_RELAY), "-" when unset
+	if [ $# -gt 1 ]; then eval "echo \${$1_$2:--}"; else eval "echo \${$1:--}"; fi
+}
+
+table_head() { # WIDTH: the summary table's header line
+	printf "%-${1}s %12s %12s %10s\n" "metric" "xrelayd" "rtpengine" "xrelayd/rtpengine"
+}
+
+# One line of a summary table: LABEL, VAR of xrelayd and of rtpengine, and their ratio (none
+# with noratio); WIDTH is the label column's.
+table_row() { # WIDTH LABEL VAR [noratio]
+	_x=$(val "$3" xrelayd)
+	_y=$(val "$3" rtpengine)
+	_q=$(ratio "$_x" "$_y")
+	[ $# -gt 3 ] && _q=""
+	printf "%-${1}s %12s %12s %10s\n" "$2" "$_x" "$_y" "$_q"
+}
+
 ng_of() {
 	case $1 in xrelayd) echo "$XR_NG" ;; rtpengine) echo "$RE_NG" ;; esac
 }

@@ -204,27 +204,19 @@ for r in $ACTIVE; do
 	fi
 done
 
-val() { eval "echo \${$1_$2:--}"; }
 
 {
 	echo
 	echo "xrelay benchmark, loopback, relay on CPU $RELAY_CPU, generators on CPU $GEN_CPU," \
 		"$SIZE-byte RTP, $STREAMS stream(s) (CPUs ${BUSY_RELAY}% and ${BUSY_GEN}% busy before)"
-	printf '%-44s %12s %12s %10s\n' "metric" "xrelayd" "rtpengine" "xrelayd/rtpengine"
-	row() { # LABEL VAR [noratio]
-		x=$(val "$2" xrelayd)
-		y=$(val "$2" rtpengine)
-		q=$(ratio "$x" "$y")
-		[ $# -gt 2 ] && q=""
-		printf '%-44s %12s %12s %10s\n' "$1" "$x" "$y" "$q"
-	}
-	row "ng offer+answer+delete cycles/s (c=$CONC)" NG
-	row "  (errors)" NGERR noratio
-	row "max forwarded pps at < $MAX_LOSS% loss" MAX
-	row "CPU us per forwarded packet at $CPU_RATE pps" CPU
-	row "  (loss % during that run)" CPULOSS noratio
-	row "latency p50 us at $LAT_RATE pps" P50
-	row "latency p99 us at $LAT_RATE pps" P99
+	table_head 44
+	table_row 44 "ng offer+answer+delete cycles/s (c=$CONC)" NG
+	table_row 44 "  (errors)" NGERR noratio
+	table_row 44 "max forwarded pps at < $MAX_LOSS% loss" MAX
+	table_row 44 "CPU us per forwarded packet at $CPU_RATE pps" CPU
+	table_row 44 "  (loss % during that run)" CPULOSS noratio
+	table_row 44 "latency p50 us at $LAT_RATE pps" P50
+	table_row 44 "latency p99 us at $LAT_RATE pps" P99
 	echo
 	echo "loss per rate step:"
 	cat "$OUT/steps.txt"

@@ -45,7 +45,6 @@ ME=bench-srtp
 
 prepare rtpgen ngcli ngload
 
-val() { eval "echo \${$1:--}"; }
 
 jsum() { # KEY FILE...: the sum of KEY over the files
 	k=$1
@@ -304,19 +303,12 @@ done
 	echo "xrelay SRTP benchmark, loopback, relay on CPU $RELAY_CPU, generators on CPU $GEN_CPU," \
 		"$SUITE, $SIZE-byte RTP, $STREAMS call(s) (CPUs ${BUSY_RELAY}% and ${BUSY_GEN}% busy before)"
 	echo "encrypt: caller RTP -> relay -> callee SRTP; decrypt: callee SRTP -> relay -> caller RTP"
-	printf '%-46s %12s %12s %10s\n' "metric" "xrelayd" "rtpengine" "xrelayd/rtpengine"
-	row() { # LABEL VAR [noratio]
-		x=$(val "${2}_xrelayd")
-		y=$(val "${2}_rtpengine")
-		q=$(ratio "$x" "$y")
-		[ $# -gt 2 ] && q=""
-		printf '%-46s %12s %12s %10s\n' "$1" "$x" "$y" "$q"
-	}
+	table_head 46
 	for d in $DIRS; do
-		row "$d: highest rate step at < $MAX_LOSS% loss" "MAX_$d"
-		row "$d: CPU us per packet at $CPU_RATE pps" "CPU_$d"
-		row "  (loss % during that run)" "CPULOSS_$d" noratio
-		row "  (check)" "CHECK_$d" noratio
+		table_row 46 "$d: highest rate step at < $MAX_LOSS% loss" "MAX_$d"
+		table_row 46 "$d: CPU us per packet at $CPU_RATE pps" "CPU_$d"
+		table_row 46 "  (loss % during that run)" "CPULOSS_$d" noratio
+		table_row 46 "  (check)" "CHECK_$d" noratio
 	done
 	echo
 	echo "per rate step:"

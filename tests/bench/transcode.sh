@@ -39,7 +39,6 @@ ME=bench-transcode
 
 prepare "$TOOL" ngload
 
-val() { eval "echo \${$1:--}"; }
 
 # run RELAY CODEC CHANNELS TAG: one tc_load run, its JSON in $OUT/TAG.json. Sets LOSS, CPU
 # (relay % of one CPU), US (relay us per relayed packet), TX (pps sent), TARGET, CHECK (ok or
@@ -154,18 +153,11 @@ done
 	echo "xrelay transcoding benchmark, loopback, relay on CPU $RELAY_CPU (one media thread)," \
 		"load on CPU $GEN_CPU; a call = PCMU caller <-> other-codec callee, 20 ms packets," \
 		"50 pps each way (CPUs ${BUSY_RELAY}% and ${BUSY_GEN}% busy before)"
-	printf '%-50s %10s %10s %10s\n' "metric" "xrelayd" "rtpengine" "xrelayd/rtpengine"
-	row() { # LABEL VAR [noratio]
-		x=$(val "${2}_xrelayd")
-		y=$(val "${2}_rtpengine")
-		q=$(ratio "$x" "$y")
-		[ $# -gt 2 ] && q=""
-		printf '%-50s %10s %10s %10s\n' "$1" "$x" "$y" "$q"
-	}
+	table_head 50
 	for p in $PAIRS; do
-		row "PCMU<->$p: most calls at <= $MAX_LOSS% loss, <= $MAX_CPU% CPU" "MAX_$p"
-		row "PCMU<->$p: CPU us per relayed packet, $CPU_CHANNELS calls" "US_$p"
-		row "  (loss % during that run)" "CPULOSS_$p" noratio
+		table_row 50 "PCMU<->$p: most calls at <= $MAX_LOSS% loss, <= $MAX_CPU% CPU" "MAX_$p"
+		table_row 50 "PCMU<->$p: CPU us per relayed packet, $CPU_CHANNELS calls" "US_$p"
+		table_row 50 "  (loss % during that run)" "CPULOSS_$p" noratio
 	done
 	echo "(a step count of 0 means the first step already failed; the steps: $STEPS)"
 	echo

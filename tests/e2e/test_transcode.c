@@ -592,34 +592,17 @@ static void pair_test(const struct tcodec *x, const struct tcodec *y)
 	call_close(&c, true);
 }
 
-static void test_pcmu_pcma(void **state)
-{
-	pair_test(&PCMU, &PCMA);
-}
+/* Every unordered pair of codecs, one test each (the test's state names the pair). */
+static const struct tcodec *const pairs[][2] = {
+	{&PCMU, &PCMA}, {&PCMU, &G722}, {&PCMU, &OPUS},
+	{&PCMA, &G722}, {&PCMA, &OPUS}, {&G722, &OPUS},
+};
 
-static void test_pcmu_g722(void **state)
+static void test_pair(void **state)
 {
-	pair_test(&PCMU, &G722);
-}
+	const struct tcodec *const *p = *state;
 
-static void test_pcmu_opus(void **state)
-{
-	pair_test(&PCMU, &OPUS);
-}
-
-static void test_pcma_g722(void **state)
-{
-	pair_test(&PCMA, &G722);
-}
-
-static void test_pcma_opus(void **state)
-{
-	pair_test(&PCMA, &OPUS);
-}
-
-static void test_g722_opus(void **state)
-{
-	pair_test(&G722, &OPUS);
+	pair_test(p[0], p[1]);
 }
 
 /* The SDPs: what B is offered and what A is answered, for transcode, mask + transcode, the
@@ -1242,12 +1225,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_sdp, daemons_teardown),
 		cmocka_unit_test_teardown(test_no_transcode_when_common, daemons_teardown),
-		cmocka_unit_test_teardown(test_pcmu_pcma, daemons_teardown),
-		cmocka_unit_test_teardown(test_pcmu_g722, daemons_teardown),
-		cmocka_unit_test_teardown(test_pcmu_opus, daemons_teardown),
-		cmocka_unit_test_teardown(test_pcma_g722, daemons_teardown),
-		cmocka_unit_test_teardown(test_pcma_opus, daemons_teardown),
-		cmocka_unit_test_teardown(test_g722_opus, daemons_teardown),
+#define PAIR(name, i) {name, test_pair, NULL, daemons_teardown, (void *)pairs[i]}
+		PAIR("pcmu_pcma", 0),
+		PAIR("pcmu_g722", 1),
+		PAIR("pcmu_opus", 2),
+		PAIR("pcma_g722", 3),
+		PAIR("pcma_opus", 4),
+		PAIR("g722_opus", 5),
+#undef PAIR
 		cmocka_unit_test_teardown(test_dtmf_events, daemons_teardown),
 		cmocka_unit_test_teardown(test_dtmf_inband, daemons_teardown),
 		cmocka_unit_test_teardown(test_loss_reorder, daemons_teardown),
