@@ -275,7 +275,7 @@ static json_t *codec_list_to_json(const struct media_codec *c, unsigned int n)
 /* The codecs each side offered and answered; the transcoders are planned again from them. */
 static json_t *media_codecs_to_json(const struct media_codecs *mc)
 {
-	return json_pack("{sosobsi}", "offered", codec_list_to_json(mc->offered, mc->n_offered),
+	return json_pack("{sososbsi}", "offered", codec_list_to_json(mc->offered, mc->n_offered),
 			 "negotiated", codec_list_to_json(mc->neg, mc->n_neg), "always", mc->always,
 			 "ptime", mc->ptime);
 }

@@ -1220,6 +1220,55 @@ static void test_rtcp_reports(void **state)
 	call_close(&c, true);
 }
 
+/* A restarted xrelayd transcodes a call it restored from its state directory: PCMU from A
+ * still reaches B as Opus, Opus from B still reaches A as PCMU. */
+static void test_restart(void **state)
+{
+	char dir[] = "/tmp/xrelay-tc-state.XXXXXX", opt[64], rm[96];
+	const char *args[] = {"--xdp=off", "--port-min=33000", "--port-max=33999", opt, NULL};
+	struct rx *ra = calloc(1, sizeof(*ra)), *rb = calloc(1, sizeof(*rb));
+	uint8_t pkt[PKT];
+	struct expect e;
+	struct call c;
+	struct tx ta, tb;
+
+	assert_true(ra && rb);
+	assert_non_null(mkdtemp(dir));
+	snprintf(opt, sizeof(opt), "--state-dir=%s", dir);
+	call_open(&c, false);
+	daemon_start(&c.d, args);
+	expect_result(call_offer(&c, "0", "a=rtpmap:0 PCMU/8000\\r\\n",
+				 ",\"codec\":{\"transcode\":[\"opus\"]}"),
+		      "ok");
+	expect_result(call_answer(&c, "96", "a=rtpmap:96 opus/48000/2\\r\\n"), "ok");
+	assert_int_equal(daemon_stop(&c.d), 0);
+	daemon_start(&c.d, args);
+	tx_init(&ta, &PCMU, 0, 0xa7a7a7a7, 1000);
+	tx_init(&tb, &OPUS, 96, 0xb7b7b7b7, 400);
+	for (int i = 0; i < FRAMES; i++) {
+		size_t len = tx_audio(&ta, pkt, 0);
+
+		assert_int_equal(udp_send(c.A.rtp, LO, c.relay_for_A, pkt, len), 0);
+		len = tx_audio(&tb, pkt, 0);
+		assert_int_equal(udp_send(c.B.rtp, LO, c.relay_for_B, pkt, len), 0);
+		sleep_ms(2);
+	}
+	rx_collect(rb, c.B.rtp, 400);
+	rx_collect(ra, c.A.rtp, 100);
+	e = (struct expect){&OPUS, 96, 20, FRAMES - 2, FRAMES, 1000, sent_dbfs(&PCMU, 1000),
+			    3,	   0.9};
+	check_audio(rb, &e, "PCMU -> opus at B after the restart");
+	e = (struct expect){&PCMU, 0, 20, FRAMES - 2, FRAMES, 400, sent_dbfs(&OPUS, 400), 3, 0.9};
+	check_audio(ra, &e, "opus -> PCMU at A after the restart");
+	coder_free(&ta.k);
+	coder_free(&tb.k);
+	free(ra);
+	free(rb);
+	call_close(&c, true);
+	snprintf(rm, sizeof(rm), "rm -rf %s", dir);
+	assert_int_equal(system(rm), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1239,6 +1288,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_ptime, daemons_teardown),
 		cmocka_unit_test_teardown(test_always_transcode, daemons_teardown),
 		cmocka_unit_test_teardown(test_rtcp_reports, daemons_teardown),
+		cmocka_unit_test_teardown(test_restart, daemons_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
