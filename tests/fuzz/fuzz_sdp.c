@@ -80,6 +80,27 @@ static void strip_codecs(struct sdp *s)
 	out = print_stable(s, &again, &len);
 	free(out);
 	sdp_free(&again);
+	/* As the transcoding offer writes them: the codecs listed in reverse, the first one's
+	 * lines rewritten, one added, a ptime; what comes out must parse and list them so. */
+	for (size_t i = 0; i < s->n_media; i++) {
+		struct sdp_codec c[16], back[17];
+		struct sdp_fmt f[17];
+		size_t n = sdp_media_codec_list(&s->media[i], c, 16), k = 0;
+
+		if (!n)
+			continue;
+		for (size_t j = n; j-- > 0;)
+			f[k++] = (struct sdp_fmt){c[j].pt, j ? NULL : "X/8000", j ? NULL : "a=1"};
+		f[k++] = (struct sdp_fmt){127, "opus/48000/2", NULL};
+		if (sdp_media_set_fmts(&s->media[i], f, k) || sdp_media_set_ptime(&s->media[i], 30))
+			continue;
+		check(sdp_media_codec_list(&s->media[i], back, 17) == k, "codec count after set");
+		for (size_t j = 0; j < k; j++)
+			check(back[j].pt == f[j].pt, "codec order after set");
+	}
+	out = print_stable(s, &again, &len);
+	free(out);
+	sdp_free(&again);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* libFuzzer harness for the RTP transcoder: the input is a run of packets, each a 2-byte
- * big-endian length then its bytes, fed to transcoders of four fixed configurations; every
+ * big-endian length then its bytes, fed to transcoders of six fixed configurations; every
  * answer must stay within TC_MAX_OUT packets of at most TC_PKT_MAX bytes, each RTP version 2. */
 #include "transcode.h"
 
@@ -45,6 +45,20 @@ static const struct tc_params configs[] = {
 	 .dtmf_in_pt = -1,
 	 .dtmf_out_pt = -1,
 	 .ssrc = 3},
+	{/* G.722 or PCMU to Opus in 40 ms packets (Opus encodes at 16 kHz) */
+	 .in = {{.id = CODEC_G722, .pt = 9}, {.id = CODEC_PCMU, .pt = 0}},
+	 .n_in = 2,
+	 .out = {.id = CODEC_OPUS, .pt = 96, .ptime = 40, .opus = {.fec = true}},
+	 .dtmf_in_pt = -1,
+	 .dtmf_out_pt = -1,
+	 .ssrc = 5},
+	{/* Opus to G.722 (Opus decodes at 16 kHz) */
+	 .in = {{.id = CODEC_OPUS, .pt = 111}},
+	 .n_in = 1,
+	 .out = {.id = CODEC_G722, .pt = 9},
+	 .dtmf_in_pt = -1,
+	 .dtmf_out_pt = -1,
+	 .ssrc = 6},
 	{/* G.711 translated byte for byte */
 	 .in = {{.id = CODEC_PCMU, .pt = 0}, {.id = CODEC_PCMA, .pt = 8}},
 	 .n_in = 2,
