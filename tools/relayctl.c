@@ -353,6 +353,11 @@ static json_t *call_obj(const char *call_id, json_t *q)
 			json_object_set_new(md, "protocol",
 					    json_string(jget_str(m, "protocol") ?: ""));
 			json_object_set(md, "flags", json_object_get(m, "flags") ?: json_array());
+			if (json_object_get(m, "codecs"))
+				json_object_set(md, "codecs", json_object_get(m, "codecs"));
+			if (json_object_get(m, "transcoding"))
+				json_object_set(md, "transcoding",
+						json_object_get(m, "transcoding"));
 			json_array_foreach(json_object_get(m, "streams"), k, s)
 				json_array_append_new(streams, stream_obj(call_id, tag, m, s));
 			json_object_set_new(md, "streams", streams);
@@ -666,6 +671,26 @@ static int do_call_list(struct ctx *x, int argc, char **argv)
 	return 0;
 }
 
+/* "      transcoded: 0 PCMU -> 96 opus (decoded 50, encoded 50, concealed 0, late 0, errors
+ * 0)" for a media whose RTP the relay transcodes. */
+static void transcoding_line(json_t *t)
+{
+	json_t *f;
+	size_t i;
+
+	if (!t)
+		return;
+	printf("      transcoded:");
+	json_array_foreach(json_object_get(t, "from"), i, f)
+		printf("%s%s", i ? "," : " ", json_is_string(f) ? json_string_value(f) : "?");
+	printf(" -> %s", jcell(t, "to"));
+	if (jint(t, "ptime"))
+		printf(" (%lld ms)", jint(t, "ptime"));
+	printf(": decoded %lld, encoded %lld, concealed %lld, late %lld, errors %lld\n",
+	       jint(t, "decoded"), jint(t, "encoded"), jint(t, "concealed"), jint(t, "late"),
+	       jint(t, "errors"));
+}
+
 /* Call quality from RTCP, one row per SSRC. */
 static void ssrc_table(json_t *list)
 {
@@ -726,6 +751,7 @@ static void print_call(json_t *call)
 				printf("%s%s", k ? ", " : " (",
 				       json_is_string(f) ? json_string_value(f) : "?");
 			printf("%s\n", json_array_size(json_object_get(m, "flags")) ? ")" : "");
+			transcoding_line(json_object_get(m, "transcoding"));
 		}
 	}
 	for_each_stream(call, s, json_array_append(streams, s));
