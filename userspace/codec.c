@@ -16,10 +16,11 @@
 
 /* Longest frame any decoder returns: an Opus packet holds at most 120 ms (48 kHz). */
 #define MAX_FRAME	 5760
-#define OPUS_RATE	 48000
+#define OPUS_MAX_PKT	 (1275 * 6 + 7) /* RFC 6716 3.4 R5: 120 ms of the largest frames */
 #define OPUS_DEF_CPLX	 5
-#define OPUS_FEC_LOSS	 10 /* % loss the encoder plans FEC for when FEC is on */
-#define FADE_FRAMES	 4  /* concealed frames over which a repeated G.711/G.722 frame fades out */
+#define OPUS_FEC_LOSS	 10    /* % loss the encoder plans FEC for when FEC is on */
+#define OPUS_FEC_RATE	 12000 /* bits/s over the PCM rate that keep FEC on at 8 and 12 kHz */
+#define FADE_FRAMES	 4 /* concealed frames over which a repeated G.711/G.722 frame fades out */
 #define RESAMPLE_QUALITY 3
 
 static const struct codec_def defs[CODEC_MAX] = {
@@ -139,6 +140,7 @@ void codec_opus_fmtp(const char *fmtp, size_t len, struct codec_opus_opts *o)
 
 struct codec_dec {
 	enum codec_id id;
+	unsigned int rate; /* PCM samples per second in and out of the library */
 	g722_decode_state_t *g722;
 	OpusDecoder *opus;
 	/* The last decoded frame, repeated (fading) to conceal a G.711/G.722 loss. */
@@ -149,12 +151,34 @@ struct codec_dec {
 
 struct codec_enc {
 	enum codec_id id;
+	unsigned int rate;
 	g722_encode_state_t *g722;
 	OpusEncoder *opus;
 	bool dtx;
 };
 
-struct codec_dec *codec_dec_new(enum codec_id id, const char **err)
+/* The PCM rate a coder of id runs at when asked for rate (0 = the codec's own), 0 when it
+ * cannot: libopus works at 8, 12, 16, 24 or 48 kHz, spandsp's coders at their own rate only. */
+static unsigned int pcm_rate(enum codec_id id, unsigned int rate, const char **err)
+{
+	unsigned int own = defs[id].sample_rate;
+
+	if (!rate || rate == own)
+		return own;
+	if (id == CODEC_OPUS && (rate == 8000 || rate == 12000 || rate == 16000 || rate == 24000))
+		return rate;
+	*err = id == CODEC_OPUS ? "Opus runs at 8000, 12000, 16000, 24000 or 48000 Hz only"
+				: "sample rate not supported by the codec";
+	return 0;
+}
+
+/* Samples in the 120 ms an Opus packet holds at most, at rate. */
+static unsigned int opus_max_frame(unsigned int rate)
+{
+	return rate / 25 * 3;
+}
+
+struct codec_dec *codec_dec_new(enum codec_id id, unsigned int rate, const char **err)
 {
 	struct codec_dec *d;
 	int e;
@@ -163,12 +187,16 @@ struct codec_dec *codec_dec_new(enum codec_id id, const char **err)
 		*err = "codec cannot be decoded";
 		return NULL;
 	}
+	rate = pcm_rate(id, rate, err);
+	if (!rate)
+		return NULL;
 	d = calloc(1, sizeof(*d));
 	if (!d) {
 		*err = "out of memory";
 		return NULL;
 	}
 	d->id = id;
+	d->rate = rate;
 	if (id == CODEC_G722) {
 		d->g722 = g722_decode_init(NULL, 64000, 0);
 		if (!d->g722) {
@@ -176,7 +204,7 @@ struct codec_dec *codec_dec_new(enum codec_id id, const char **err)
 			goto fail;
 		}
 	} else if (id == CODEC_OPUS) {
-		d->opus = opus_decoder_create(OPUS_RATE, 1, &e);
+		d->opus = opus_decoder_create((opus_int32)rate, 1, &e);
 		if (!d->opus) {
 			*err = "opus_decoder_create failed";
 			goto fail;
@@ -232,10 +260,10 @@ int codec_decode(struct codec_dec *d, const uint8_t *payload, size_t len, int16_
 			return -EINVAL;
 		break;
 	case CODEC_OPUS:
-		if (len > 1275 * 6 + 7) /* RFC 6716 3.4 R5: 120 ms of the largest frames */
+		if (len > OPUS_MAX_PKT)
 			return -EINVAL;
-		n = opus_packet_get_nb_samples(payload, (opus_int32)len, OPUS_RATE);
-		if (n <= 0 || n > MAX_FRAME)
+		n = opus_packet_get_nb_samples(payload, (opus_int32)len, (opus_int32)d->rate);
+		if (n <= 0 || (unsigned int)n > opus_max_frame(d->rate))
 			return -EINVAL;
 		if ((size_t)n > max)
 			return -ENOSPC;
@@ -261,10 +289,10 @@ int codec_conceal(struct codec_dec *d, const uint8_t *next, size_t next_len, int
 		int n;
 
 		/* libopus conceals in whole 2.5 ms steps. */
-		if (samples % (OPUS_RATE / 400) || samples > MAX_FRAME)
+		if (samples % (d->rate / 400) || samples > opus_max_frame(d->rate))
 			return -EINVAL;
-		if (next && next_len && next_len <= 1275 * 6 + 7 &&
-		    opus_packet_get_nb_samples(next, (opus_int32)next_len, OPUS_RATE) > 0)
+		if (next && next_len && next_len <= OPUS_MAX_PKT &&
+		    opus_packet_get_nb_samples(next, (opus_int32)next_len, (opus_int32)d->rate) > 0)
 			n = opus_decode(d->opus, next, (opus_int32)next_len, pcm, (int)samples, 1);
 		else
 			n = opus_decode(d->opus, NULL, 0, pcm, (int)samples, 0);
@@ -312,6 +340,13 @@ static int opus_setup(struct codec_enc *e, const struct codec_opus_opts *o, cons
 								  : OPUS_DEF_CPLX));
 	if (r == OPUS_OK && o->bitrate)
 		r = opus_encoder_ctl(e->opus, OPUS_SET_BITRATE((opus_int32)o->bitrate));
+	/* libopus's default bitrate follows the PCM rate (8 kHz, 20 ms: 11 kbit/s). Short of what
+	 * FEC needs, libopus narrows the band to keep it, but at 8 and 12 kHz it has no narrower
+	 * band and drops FEC without a word (measured with libopus 1.3 at 10% loss: FEC from
+	 * 20 kbit/s): there, start where FEC holds. */
+	else if (r == OPUS_OK && o->fec && e->rate <= 12000)
+		r = opus_encoder_ctl(e->opus,
+				     OPUS_SET_BITRATE((opus_int32)e->rate + OPUS_FEC_RATE));
 	if (r == OPUS_OK)
 		r = opus_encoder_ctl(e->opus, OPUS_SET_INBAND_FEC(o->fec ? 1 : 0));
 	if (r == OPUS_OK)
@@ -330,8 +365,8 @@ static int opus_setup(struct codec_enc *e, const struct codec_opus_opts *o, cons
 	return 0;
 }
 
-struct codec_enc *codec_enc_new(enum codec_id id, const struct codec_opus_opts *opts,
-				const char **err)
+struct codec_enc *codec_enc_new(enum codec_id id, unsigned int rate,
+				const struct codec_opus_opts *opts, const char **err)
 {
 	struct codec_enc *e;
 	int r;
@@ -340,12 +375,16 @@ struct codec_enc *codec_enc_new(enum codec_id id, const struct codec_opus_opts *
 		*err = "codec cannot be encoded";
 		return NULL;
 	}
+	rate = pcm_rate(id, rate, err);
+	if (!rate)
+		return NULL;
 	e = calloc(1, sizeof(*e));
 	if (!e) {
 		*err = "out of memory";
 		return NULL;
 	}
 	e->id = id;
+	e->rate = rate;
 	if (id == CODEC_G722) {
 		e->g722 = g722_encode_init(NULL, 64000, 0);
 		if (!e->g722) {
@@ -353,7 +392,7 @@ struct codec_enc *codec_enc_new(enum codec_id id, const struct codec_opus_opts *
 			goto fail;
 		}
 	} else if (id == CODEC_OPUS) {
-		e->opus = opus_encoder_create(OPUS_RATE, 1, OPUS_APPLICATION_VOIP, &r);
+		e->opus = opus_encoder_create((opus_int32)rate, 1, OPUS_APPLICATION_VOIP, &r);
 		if (!e->opus) {
 			*err = "opus_encoder_create failed";
 			goto fail;
@@ -401,9 +440,12 @@ int codec_encode(struct codec_enc *e, const int16_t *pcm, size_t samples, uint8_
 			return -ENOSPC;
 		n = g722_encode(e->g722, out, pcm, (int)samples);
 		return n < 0 ? -EINVAL : n;
-	case CODEC_OPUS:
-		if (samples != 120 && samples != 240 && samples != 480 && samples != 960 &&
-		    samples != 1920 && samples != 2880)
+	case CODEC_OPUS: {
+		size_t step = e->rate / 400; /* 2.5 ms */
+
+		if (samples % step ||
+		    (samples / step != 1 && samples / step != 2 && samples / step != 4 &&
+		     samples / step != 8 && samples / step != 16 && samples / step != 24))
 			return -EINVAL;
 		n = opus_encode(e->opus, pcm, (int)samples, out,
 				(opus_int32)(max > 4000 ? 4000 : max));
@@ -411,10 +453,11 @@ int codec_encode(struct codec_enc *e, const int16_t *pcm, size_t samples, uint8_
 			return -ENOSPC;
 		if (n < 0)
 			return -EINVAL;
-		/* A DTX frame is the TOC byte alone (or two): nothing worth sending. */
+		/* A DTX frame is the TOC byte alone (or two) at any rate: nothing worth sending. */
 		if (e->dtx && n <= 2)
 			return 0;
 		return n;
+	}
 	default:
 		return -EINVAL;
 	}

@@ -26,7 +26,7 @@ struct codec_def {
 	const char *name;	    /* the a=rtpmap encoding name: "PCMU", "opus", ... */
 	unsigned int clock_rate;    /* RTP clock (a=rtpmap rate): G.722 8000, Opus 48000 */
 	unsigned int channels;	    /* a=rtpmap channels the relay offers: Opus 2, else 1 */
-	unsigned int sample_rate;   /* the PCM rate the relay runs it at: G.722 16000 */
+	unsigned int sample_rate;   /* the PCM rate it runs at by default: G.722 16000 */
 	int static_pt;		    /* RFC 3551 payload type, -1 when dynamic */
 	const char *fmtp;	    /* the a=fmtp the relay offers with it, NULL for none */
 	bool transcodable;	    /* the relay has an encoder and a decoder */
@@ -57,24 +57,29 @@ struct codec_dec;
 struct codec_enc;
 
 /* A decoder / encoder for codec id (transcodable ones only), NULL with a static reason in *err
- * (unknown codec, out of memory, library error). opts only for Opus encoders (may be NULL). */
-struct codec_dec *codec_dec_new(enum codec_id id, const char **err);
-struct codec_enc *codec_enc_new(enum codec_id id, const struct codec_opus_opts *opts,
-				const char **err);
+ * (unknown codec, rate it cannot run at, out of memory, library error). rate is the PCM rate
+ * the caller works at, 0 for the codec's sample_rate: Opus takes 8000, 12000, 16000, 24000 or
+ * 48000 (its RTP clock stays 48000 whatever the rate, RFC 7587), the others only their own
+ * sample_rate. Every `samples` below counts samples at the object's rate (a 20 ms Opus frame is
+ * 160 of them at 8000, 960 at 48000). opts only for Opus encoders (may be NULL). */
+struct codec_dec *codec_dec_new(enum codec_id id, unsigned int rate, const char **err);
+struct codec_enc *codec_enc_new(enum codec_id id, unsigned int rate,
+				const struct codec_opus_opts *opts, const char **err);
 void codec_dec_free(struct codec_dec *d);
 void codec_enc_free(struct codec_enc *e);
 
-/* Decodes one RTP payload into pcm (at the codec's sample_rate); returns the samples written,
+/* Decodes one RTP payload into pcm (at the decoder's rate); returns the samples written,
  * or -EINVAL for a payload that cannot be decoded, -ENOSPC when max is too small. */
 int codec_decode(struct codec_dec *d, const uint8_t *payload, size_t len, int16_t *pcm, size_t max);
 /* Samples for one lost packet of `samples` samples: Opus uses the in-band FEC of the packet
- * that follows (next, when given and it carries FEC) or its concealment; the others repeat a
- * fading copy of the last output (or silence). Returns samples written or -errno. */
+ * that follows (next, when given and it carries FEC) or its concealment, in whole 2.5 ms steps
+ * up to 120 ms; the others repeat a fading copy of the last output (or silence). Returns
+ * samples written or -errno. */
 int codec_conceal(struct codec_dec *d, const uint8_t *next, size_t next_len, int16_t *pcm,
 		  size_t samples);
-/* Encodes exactly `samples` samples (a frame the codec accepts: G.711/G.722 any, Opus 2.5,
- * 5, 10, 20, 40 or 60 ms) into out; returns the payload length, 0 when the encoder chose to
- * send nothing (Opus DTX), -errno on error. */
+/* Encodes exactly `samples` samples (a frame the codec accepts: G.711 any, G.722 an even
+ * count, Opus 2.5, 5, 10, 20, 40 or 60 ms at the encoder's rate) into out; returns the payload
+ * length, 0 when the encoder chose to send nothing (Opus DTX), -errno on error. */
 int codec_encode(struct codec_enc *e, const int16_t *pcm, size_t samples, uint8_t *out, size_t max);
 
 /* Sample-rate conversion of a mono stream (speexdsp), keeping state between calls. */

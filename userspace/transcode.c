@@ -11,10 +11,10 @@
 #include <string.h>
 
 #define RTP_HDR	  12
-#define MAX_IN_MS 200	/* longest input packet decoded */
-#define MAX_PCM	  9600	/* MAX_IN_MS at 48 kHz */
-#define FIFO_MAX  24000 /* 500 ms at 48 kHz */
-#define MAX_PTIME 120	/* ms, longest output packet (G.711: 960 bytes) */
+#define MAX_IN_MS 200  /* longest input packet decoded */
+#define MAX_PCM	  9600 /* MAX_IN_MS at 48 kHz */
+#define FIFO_MS	  500  /* output PCM a transcoder buffers at most */
+#define MAX_PTIME 120  /* ms, longest output packet (G.711: 960 bytes) */
 /* A sequence number this far behind the last one is a sender that restarted, not reordering. */
 #define SEQ_RESET 1000
 /* Map anchors move forward once the input is this far from them, in whole seconds of 48000
@@ -24,7 +24,8 @@
 struct tc_in {
 	const struct codec_def *def;
 	struct codec_dec *dec;
-	struct resampler *rs; /* to the output's sample rate */
+	unsigned int rate;    /* PCM rate dec runs at */
+	struct resampler *rs; /* to out_rate; NULL when rate is out_rate */
 };
 
 struct transcoder {
@@ -32,6 +33,7 @@ struct transcoder {
 	struct tc_stats st;
 	const struct codec_def *out_def;
 	struct codec_enc *enc;
+	unsigned int out_rate; /* PCM rate enc runs at (Opus: not its RTP clock) */
 	struct tc_in in[TC_MAX_IN];
 	unsigned int frame;	  /* output samples per packet */
 	unsigned int frame_ticks; /* output RTP clock per packet */
@@ -52,11 +54,14 @@ struct transcoder {
 	uint16_t seq;
 	bool marker_pending; /* the next packet sent starts a talkspurt */
 	uint32_t fifo_ts;    /* output timestamp of fifo[0] */
-	size_t fifo_len;
-	int16_t fifo[FIFO_MAX];
-	int16_t pcm[MAX_PCM];
-	int16_t rs_buf[MAX_PCM + 64];
+	size_t fifo_len, fifo_cap;
+	int16_t fifo[]; /* fifo_cap samples at out_rate */
 };
+
+/* One packet's PCM, decoded and resampled: transcoders run on their worker's thread only, one
+ * packet at a time, so each thread needs one set, not each transcoder. */
+static _Thread_local int16_t pcm_buf[MAX_PCM];
+static _Thread_local int16_t rs_buf[MAX_PCM + 64];
 
 struct rtp {
 	bool marker;
@@ -169,16 +174,55 @@ void transcoder_free(struct transcoder *t)
 	free(t);
 }
 
+static bool is_audio(enum codec_id id)
+{
+	return id != CODEC_TELEPHONE_EVENT && id != CODEC_CN;
+}
+
+/* The PCM rate the encoder runs at: the codec's own, but Opus encodes at the highest rate an
+ * input decodes to (an Opus input: 48000), so a narrowband source costs a narrowband encode
+ * and no resampling. */
+static unsigned int out_pcm_rate(const struct tc_params *p)
+{
+	unsigned int rate = 0;
+
+	if (p->out.id != CODEC_OPUS)
+		return codec_get(p->out.id)->sample_rate;
+	for (unsigned int i = 0; i < p->n_in; i++) {
+		const struct codec_def *d = codec_get(p->in[i].id);
+
+		if (d && is_audio(d->id) && d->sample_rate > rate)
+			rate = d->sample_rate;
+	}
+	return rate ? rate : codec_get(CODEC_OPUS)->sample_rate;
+}
+
+/* The PCM rate input codec d decodes at: Opus straight at the output's rate (all the output
+ * rates are Opus rates), the others at their own. */
+static unsigned int in_pcm_rate(const struct codec_def *d, unsigned int out_rate)
+{
+	if (d->id == CODEC_OPUS && (out_rate == 8000 || out_rate == 12000 || out_rate == 16000 ||
+				    out_rate == 24000 || out_rate == 48000))
+		return out_rate;
+	return d->sample_rate;
+}
+
 struct transcoder *transcoder_new(const struct tc_params *p, const char **err)
 {
 	struct transcoder *t;
-	unsigned int ptime;
+	unsigned int ptime, out_rate;
 
 	if (!p || p->n_in > TC_MAX_IN || p->out.pt > 127) {
 		*err = "bad transcoder parameters";
 		return NULL;
 	}
-	t = calloc(1, sizeof(*t));
+	if (!codec_get(p->out.id) || !codec_get(p->out.id)->transcodable) {
+		*err = "output codec cannot be encoded";
+		return NULL;
+	}
+	/* The FIFO holds FIFO_MS of output PCM: a whole input packet (MAX_IN_MS) and a frame. */
+	out_rate = out_pcm_rate(p);
+	t = calloc(1, sizeof(*t) + (size_t)out_rate * FIFO_MS / 1000 * sizeof(t->fifo[0]));
 	if (!t) {
 		*err = "out of memory";
 		return NULL;
@@ -187,10 +231,8 @@ struct transcoder *transcoder_new(const struct tc_params *p, const char **err)
 	t->cur_in = -1;
 	t->seq = p->seq;
 	t->out_def = codec_get(p->out.id);
-	if (!t->out_def || !t->out_def->transcodable) {
-		*err = "output codec cannot be encoded";
-		goto fail;
-	}
+	t->out_rate = out_rate;
+	t->fifo_cap = (size_t)out_rate * FIFO_MS / 1000;
 	if ((p->dtmf_in_pt >= 0 && (p->dtmf_in_pt > 127 || !p->dtmf_in_clock)) ||
 	    (p->dtmf_out_pt >= 0 && (p->dtmf_out_pt > 127 || !p->dtmf_out_clock))) {
 		*err = "bad telephone-event parameters";
@@ -201,9 +243,9 @@ struct transcoder *transcoder_new(const struct tc_params *p, const char **err)
 		*err = "output ptime not supported by the codec";
 		goto fail;
 	}
-	t->frame = t->out_def->sample_rate * ptime / 1000;
+	t->frame = t->out_rate * ptime / 1000;
 	t->frame_ticks = t->out_def->clock_rate * ptime / 1000;
-	t->enc = codec_enc_new(p->out.id, &p->out.opus, err);
+	t->enc = codec_enc_new(p->out.id, t->out_rate, &p->out.opus, err);
 	if (!t->enc)
 		goto fail;
 
@@ -215,16 +257,19 @@ struct transcoder *transcoder_new(const struct tc_params *p, const char **err)
 			goto fail;
 		}
 		t->in[i].def = d;
-		if (d->id == CODEC_TELEPHONE_EVENT || d->id == CODEC_CN)
+		if (!is_audio(d->id))
 			continue;
 		if (!d->transcodable) {
 			*err = "input codec cannot be decoded";
 			goto fail;
 		}
-		t->in[i].dec = codec_dec_new(d->id, err);
+		t->in[i].rate = in_pcm_rate(d, t->out_rate);
+		t->in[i].dec = codec_dec_new(d->id, t->in[i].rate, err);
 		if (!t->in[i].dec)
 			goto fail;
-		t->in[i].rs = resampler_new(d->sample_rate, t->out_def->sample_rate, err);
+		if (t->in[i].rate == t->out_rate)
+			continue;
+		t->in[i].rs = resampler_new(t->in[i].rate, t->out_rate, err);
 		if (!t->in[i].rs)
 			goto fail;
 	}
@@ -295,9 +340,8 @@ static void reanchor(struct transcoder *t, uint32_t ts)
 	if (!t->anchored)
 		t->out_anchor = t->p.ts;
 	else if (t->cur_in >= 0)
-		t->out_anchor =
-			t->fifo_ts + (uint32_t)((uint64_t)t->fifo_len * t->out_def->clock_rate /
-						t->out_def->sample_rate);
+		t->out_anchor = t->fifo_ts + (uint32_t)((uint64_t)t->fifo_len *
+							t->out_def->clock_rate / t->out_rate);
 	t->in_anchor = ts;
 	t->anchored = true;
 	t->cur_in = -1;
@@ -307,20 +351,28 @@ static void reanchor(struct transcoder *t, uint32_t ts)
 /* Appends decoded samples (at in[ci]'s rate) to the output FIFO. */
 static void fifo_push(struct transcoder *t, int ci, const int16_t *pcm, size_t n)
 {
-	int m = resampler_run(t->in[ci].rs, pcm, n, t->rs_buf, sizeof(t->rs_buf) / 2);
+	int m = (int)n;
 
-	if (m < 0) {
-		t->st.errors++;
-		return;
+	if (t->in[ci].rs) {
+		m = resampler_run(t->in[ci].rs, pcm, n, rs_buf, sizeof(rs_buf) / 2);
+		if (m < 0) {
+			t->st.errors++;
+			return;
+		}
+		pcm = rs_buf;
 	}
 	/* Only when outputs are capped by TC_MAX_OUT for a while: drop the oldest whole frames. */
-	while (t->fifo_len + (size_t)m > FIFO_MAX) {
+	while (t->fifo_len + (size_t)m > t->fifo_cap && t->fifo_len >= t->frame) {
 		memmove(t->fifo, t->fifo + t->frame, (t->fifo_len - t->frame) * 2);
 		t->fifo_len -= t->frame;
 		t->fifo_ts += t->frame_ticks;
 		t->st.errors++;
 	}
-	memcpy(t->fifo + t->fifo_len, t->rs_buf, (size_t)m * 2);
+	if (t->fifo_len + (size_t)m > t->fifo_cap) {
+		t->st.errors++; /* longer than an input packet may be: never past the FIFO */
+		return;
+	}
+	memcpy(t->fifo + t->fifo_len, pcm, (size_t)m * 2);
 	t->fifo_len += (size_t)m;
 }
 
@@ -366,7 +418,7 @@ static void conceal(struct transcoder *t, int ci, const struct rtp *r, unsigned 
 
 	for (unsigned int i = 0; i < k && gap; i++) {
 		bool last = i + 1 == k;
-		int m = codec_conceal(dec, last ? r->payload : NULL, last ? r->len : 0, t->pcm,
+		int m = codec_conceal(dec, last ? r->payload : NULL, last ? r->len : 0, pcm_buf,
 				      frame);
 
 		if (m <= 0) {
@@ -375,15 +427,15 @@ static void conceal(struct transcoder *t, int ci, const struct rtp *r, unsigned 
 		}
 		if ((size_t)m > gap)
 			m = (int)gap;
-		fifo_push(t, ci, t->pcm, (size_t)m);
+		fifo_push(t, ci, pcm_buf, (size_t)m);
 		gap -= (size_t)m;
 		t->st.concealed++;
 	}
 	while (gap) {
-		size_t chunk = t->in[ci].def->sample_rate / 10, m = gap < chunk ? gap : chunk;
+		size_t chunk = t->in[ci].rate / 10, m = gap < chunk ? gap : chunk;
 
-		memset(t->pcm, 0, m * 2);
-		fifo_push(t, ci, t->pcm, m);
+		memset(pcm_buf, 0, m * 2);
+		fifo_push(t, ci, pcm_buf, m);
 		gap -= m;
 	}
 }
@@ -392,7 +444,8 @@ static unsigned int audio(struct transcoder *t, int ci, const struct rtp *r, uns
 			  uint8_t (*out)[TC_PKT_MAX], unsigned int *out_len)
 {
 	const struct codec_def *d = t->in[ci].def;
-	size_t max = (size_t)d->sample_rate * MAX_IN_MS / 1000;
+	unsigned int rate = t->in[ci].rate;
+	size_t max = (size_t)rate * MAX_IN_MS / 1000;
 	int n;
 
 	if (t->cur_in != ci) {
@@ -408,7 +461,7 @@ static unsigned int audio(struct transcoder *t, int ci, const struct rtp *r, uns
 			t->fifo_ts = t->out_anchor;
 		} else if (td > 0 && lost &&
 			   (uint64_t)td * 1000 <= (uint64_t)TC_MAX_GAP * d->clock_rate) {
-			conceal(t, ci, r, lost, (size_t)td * d->sample_rate / d->clock_rate);
+			conceal(t, ci, r, lost, (size_t)td * rate / d->clock_rate);
 		} else if (td > 0) {
 			/* Silence not sent (DTX, CN) or a long loss: a gap in the output too. */
 			t->fifo_len = 0;
@@ -418,7 +471,7 @@ static unsigned int audio(struct transcoder *t, int ci, const struct rtp *r, uns
 	anchor_follow(t, r->ts, d->clock_rate, t->out_def->clock_rate);
 	t->cur_in = ci;
 
-	n = codec_decode(t->in[ci].dec, r->payload, r->len, t->pcm, max);
+	n = codec_decode(t->in[ci].dec, r->payload, r->len, pcm_buf, max);
 	if (n <= 0) {
 		/* Its time is lost; the next packet restarts the output after it. */
 		t->st.errors++;
@@ -426,11 +479,11 @@ static unsigned int audio(struct transcoder *t, int ci, const struct rtp *r, uns
 		return 0;
 	}
 	t->st.decoded++;
-	t->in_next_ts = r->ts + (uint32_t)((uint64_t)n * d->clock_rate / d->sample_rate);
+	t->in_next_ts = r->ts + (uint32_t)((uint64_t)n * d->clock_rate / rate);
 	t->last_samples = (size_t)n;
 	if (r->marker)
 		t->marker_pending = true;
-	fifo_push(t, ci, t->pcm, (size_t)n);
+	fifo_push(t, ci, pcm_buf, (size_t)n);
 	return fifo_drain(t, out, out_len, 0);
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Codec layer: the codec table, G.711 against a G.711 segment coder written here from the
- * standard, each codec's round trip of a sine measured (frequency, level, purity), resampling,
- * Opus FEC/DTX/fmtp, and bad input refused. */
+ * standard, each codec's round trip of a sine measured (frequency, level, purity), Opus at each
+ * PCM rate, resampling, Opus FEC/DTX/fmtp, and bad input and rates refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -163,10 +163,10 @@ static void test_defs(void **state)
 static void test_g711_tables(void **state)
 {
 	const char *err = NULL;
-	struct codec_dec *du = codec_dec_new(CODEC_PCMU, &err),
-			 *da = codec_dec_new(CODEC_PCMA, &err);
-	struct codec_enc *eu = codec_enc_new(CODEC_PCMU, NULL, &err);
-	struct codec_enc *ea = codec_enc_new(CODEC_PCMA, NULL, &err);
+	struct codec_dec *du = codec_dec_new(CODEC_PCMU, 0, &err),
+			 *da = codec_dec_new(CODEC_PCMA, 0, &err);
+	struct codec_enc *eu = codec_enc_new(CODEC_PCMU, 0, NULL, &err);
+	struct codec_enc *ea = codec_enc_new(CODEC_PCMA, 0, NULL, &err);
 	int u_not_identity = 0;
 
 	assert_non_null(du);
@@ -224,16 +224,16 @@ static void test_g711_tables(void **state)
 	codec_enc_free(ea);
 }
 
-/* 1 s of a -10 dBFS sine at freq through encoder and decoder in 20 ms frames; returns the
- * decoded samples (at the codec's rate) in *pcm. */
-static size_t round_trip(enum codec_id id, const struct codec_opus_opts *o, double freq,
-			 int16_t **pcm)
+/* 1 s of a -10 dBFS sine at freq through encoder and decoder in 20 ms frames, both at PCM rate
+ * rate (0: the codec's); returns the decoded samples (at that rate) in *pcm. */
+static size_t round_trip(enum codec_id id, unsigned int rate, const struct codec_opus_opts *o,
+			 double freq, int16_t **pcm)
 {
 	const struct codec_def *d = codec_get(id);
-	unsigned int sr = d->sample_rate, frame = sr / 50;
+	unsigned int sr = rate ? rate : d->sample_rate, frame = sr / 50;
 	const char *err = NULL;
-	struct codec_enc *e = codec_enc_new(id, o, &err);
-	struct codec_dec *dec = codec_dec_new(id, &err);
+	struct codec_enc *e = codec_enc_new(id, rate, o, &err);
+	struct codec_dec *dec = codec_dec_new(id, rate, &err);
 	int16_t *in = malloc(sizeof(*in) * frame);
 	size_t n = 0;
 
@@ -289,7 +289,7 @@ static void test_sine_round_trip(void **state)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		for (size_t j = 0; j < 2; j++) {
 			int16_t *pcm;
-			size_t n = round_trip(rows[i].id, NULL, freqs[j], &pcm);
+			size_t n = round_trip(rows[i].id, 0, NULL, freqs[j], &pcm);
 
 			assert_int_equal(n, codec_get(rows[i].id)->sample_rate);
 			check_tone(pcm, n, codec_get(rows[i].id)->sample_rate, freqs[j],
@@ -297,6 +297,99 @@ static void test_sine_round_trip(void **state)
 			free(pcm);
 		}
 	}
+}
+
+/* Opus at the PCM rates the transcoder runs it at, with the relay's default options and with
+ * FEC on (which sets a bitrate of its own below 24 kHz): the tone survives, 20 ms is rate / 50
+ * samples. */
+static void test_opus_rates(void **state)
+{
+	static const struct {
+		unsigned int rate;
+		double freq;
+	} rows[] = {
+		{8000, 1000}, {8000, 400}, {16000, 1000}, {16000, 400}, {48000, 1000},
+	};
+	struct codec_opus_opts fec = {.fec = true};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		for (int f = 0; f < 2; f++) {
+			int16_t *pcm;
+			size_t n = round_trip(CODEC_OPUS, rows[i].rate, f ? &fec : NULL,
+					      rows[i].freq, &pcm);
+
+			assert_int_equal(n, rows[i].rate);
+			check_tone(pcm, n, rows[i].rate, rows[i].freq, 2, 0.9);
+			free(pcm);
+		}
+	}
+}
+
+/* A rate a codec cannot run at is refused with a reason; 0 and the codec's own are taken. */
+static void test_rates_refused(void **state)
+{
+	static const struct {
+		enum codec_id id;
+		unsigned int rate;
+		bool ok;
+	} rows[] = {
+		{CODEC_OPUS, 0, true},	    {CODEC_OPUS, 8000, true},	{CODEC_OPUS, 12000, true},
+		{CODEC_OPUS, 16000, true},  {CODEC_OPUS, 24000, true},	{CODEC_OPUS, 48000, true},
+		{CODEC_OPUS, 44100, false}, {CODEC_OPUS, 32000, false}, {CODEC_OPUS, 96000, false},
+		{CODEC_OPUS, 1, false},	    {CODEC_PCMU, 8000, true},	{CODEC_PCMU, 16000, false},
+		{CODEC_PCMA, 48000, false}, {CODEC_G722, 16000, true},	{CODEC_G722, 8000, false},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *err = NULL;
+		struct codec_dec *d = codec_dec_new(rows[i].id, rows[i].rate, &err);
+		struct codec_enc *e;
+
+		assert_int_equal(d != NULL, rows[i].ok);
+		assert_int_equal(err != NULL, !rows[i].ok);
+		err = NULL;
+		e = codec_enc_new(rows[i].id, rows[i].rate, NULL, &err);
+		assert_int_equal(e != NULL, rows[i].ok);
+		assert_int_equal(err != NULL, !rows[i].ok);
+		codec_dec_free(d);
+		codec_enc_free(e);
+	}
+}
+
+/* At 8 kHz every size follows the rate: frames of 2.5 ms are 20 samples, 120 ms is 960. */
+static void test_opus_8k_sizes(void **state)
+{
+	const char *err = NULL;
+	struct codec_enc *e = codec_enc_new(CODEC_OPUS, 8000, NULL, &err);
+	struct codec_dec *d = codec_dec_new(CODEC_OPUS, 8000, &err),
+			 *d48 = codec_dec_new(CODEC_OPUS, 0, &err);
+	static const size_t good[] = {20, 40, 80, 160, 320, 480};
+	static const size_t bad[] = {10, 30, 100, 120, 240, 960, 2880};
+	int16_t pcm[5760] = {0};
+	uint8_t out[1500];
+	int len;
+
+	assert_non_null(e);
+	assert_non_null(d);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		len = codec_encode(e, pcm, good[i], out, sizeof(out));
+		assert_true(len > 0);
+		assert_int_equal(codec_decode(d, out, (size_t)len, pcm, 5760), good[i]);
+		/* The same packet is 6 times the samples at 48 kHz: the wire has no PCM rate. */
+		assert_int_equal(codec_decode(d48, out, (size_t)len, pcm, 5760), 6 * good[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(codec_encode(e, pcm, bad[i], out, sizeof(out)), -EINVAL);
+	len = codec_encode(e, pcm, 160, out, sizeof(out));
+	assert_int_equal(codec_decode(d, out, (size_t)len, pcm, 159), -ENOSPC);
+	assert_int_equal(codec_conceal(d, NULL, 0, pcm, 160), 160);
+	assert_int_equal(codec_conceal(d, out, (size_t)len, pcm, 160), 160);
+	assert_int_equal(codec_conceal(d, NULL, 0, pcm, 960), 960);
+	assert_int_equal(codec_conceal(d, NULL, 0, pcm, 30), -EINVAL);
+	assert_int_equal(codec_conceal(d, NULL, 0, pcm, 980), -EINVAL);
+	codec_enc_free(e);
+	codec_dec_free(d);
+	codec_dec_free(d48);
 }
 
 static void test_resampler(void **state)
@@ -347,72 +440,93 @@ static void test_resampler(void **state)
 }
 
 /* FEC: the tone changes from 400 Hz to 1000 Hz in the lost frame, so only the next packet's
- * FEC (not concealment, which extends the 400 Hz) can bring the lost frame back as 1000 Hz. */
+ * FEC (not concealment, which extends the 400 Hz) can bring the lost frame back as 1000 Hz.
+ * At 8, 12 and 16 kHz with the default bitrate too: at 8 and 12, libopus's own would drop it. */
 static void test_opus_fec(void **state)
 {
-	struct codec_opus_opts o = {.fec = true, .bitrate = 32000, .max_playback_rate = 16000};
-	const char *err = NULL;
-	struct codec_enc *e = codec_enc_new(CODEC_OPUS, &o, &err);
-	struct codec_dec *d = codec_dec_new(CODEC_OPUS, &err),
-			 *d2 = codec_dec_new(CODEC_OPUS, &err);
-	uint8_t pl[50][1500];
-	int len[50];
-	int16_t in[960], out[960], plc[960];
+	static const struct {
+		unsigned int rate;
+		struct codec_opus_opts o;
+		double share; /* of the tone in the frame FEC brings back */
+	} rows[] = {
+		{48000, {.fec = true, .bitrate = 32000, .max_playback_rate = 16000}, 0.8},
+		{8000, {.fec = true}, 0.6},
+		{12000, {.fec = true}, 0.6},
+		{16000, {.fec = true}, 0.6},
+	};
 
-	assert_non_null(e);
-	assert_non_null(d);
-	for (int f = 0; f < 50; f++) {
-		audio_sine(in, 960, 48000, f < 30 ? 400 : 1000, AMP_M10, (size_t)f * 960);
-		len[f] = codec_encode(e, in, 960, pl[f], sizeof(pl[f]));
-		assert_true(len[f] > 0);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		unsigned int sr = rows[i].rate, fr = sr / 50;
+		const char *err = NULL;
+		struct codec_enc *e = codec_enc_new(CODEC_OPUS, sr, &rows[i].o, &err);
+		struct codec_dec *d = codec_dec_new(CODEC_OPUS, sr, &err),
+				 *d2 = codec_dec_new(CODEC_OPUS, sr, &err);
+		uint8_t pl[50][1500];
+		int len[50];
+		int16_t in[960], out[960], plc[960];
+
+		assert_non_null(e);
+		assert_non_null(d);
+		for (int f = 0; f < 50; f++) {
+			audio_sine(in, fr, sr, f < 30 ? 400 : 1000, AMP_M10, (size_t)f * fr);
+			len[f] = codec_encode(e, in, fr, pl[f], sizeof(pl[f]));
+			assert_true(len[f] > 0);
+		}
+		for (int f = 0; f < 30; f++) {
+			assert_int_equal(codec_decode(d, pl[f], (size_t)len[f], out, fr), fr);
+			assert_int_equal(codec_decode(d2, pl[f], (size_t)len[f], out, fr), fr);
+		}
+		/* Frame 30 lost. */
+		assert_int_equal(codec_conceal(d, pl[31], (size_t)len[31], out, fr), fr);
+		assert_int_equal(codec_conceal(d2, NULL, 0, plc, fr), fr);
+		if (audio_tone_share(out + fr / 4, fr * 3 / 4, sr, 1000) <= rows[i].share)
+			fail_msg("%u Hz: FEC share %.2f", sr,
+				 audio_tone_share(out + fr / 4, fr * 3 / 4, sr, 1000));
+		assert_true(audio_tone_share(plc + fr / 4, fr * 3 / 4, sr, 1000) < 0.5);
+		assert_int_equal(codec_decode(d, pl[31], (size_t)len[31], out, fr), fr);
+		assert_true(audio_tone_share(out, fr, sr, 1000) > 0.9);
+		/* Only whole 2.5 ms steps can be concealed. */
+		assert_int_equal(codec_conceal(d, NULL, 0, out, sr / 400 + 1), -EINVAL);
+		codec_enc_free(e);
+		codec_dec_free(d);
+		codec_dec_free(d2);
 	}
-	for (int f = 0; f < 30; f++) {
-		assert_int_equal(codec_decode(d, pl[f], (size_t)len[f], out, 960), 960);
-		assert_int_equal(codec_decode(d2, pl[f], (size_t)len[f], out, 960), 960);
-	}
-	/* Frame 30 lost. */
-	assert_int_equal(codec_conceal(d, pl[31], (size_t)len[31], out, 960), 960);
-	assert_int_equal(codec_conceal(d2, NULL, 0, plc, 960), 960);
-	assert_true(audio_tone_share(out + 240, 720, 48000, 1000) > 0.8);
-	assert_true(audio_tone_share(plc + 240, 720, 48000, 1000) < 0.5);
-	assert_int_equal(codec_decode(d, pl[31], (size_t)len[31], out, 960), 960);
-	assert_true(audio_tone_share(out, 960, 48000, 1000) > 0.9);
-	/* Only whole 2.5 ms steps can be concealed. */
-	assert_int_equal(codec_conceal(d, NULL, 0, out, 100), -EINVAL);
-	codec_enc_free(e);
-	codec_dec_free(d);
-	codec_dec_free(d2);
 }
 
 static void test_opus_dtx(void **state)
 {
-	struct codec_opus_opts o = {.dtx = true};
-	const char *err = NULL;
-	struct codec_enc *e = codec_enc_new(CODEC_OPUS, &o, &err);
-	int16_t in[960];
-	uint8_t pl[1500];
-	int zero = 0;
+	static const unsigned int rates[] = {48000, 8000};
+	struct codec_opus_opts o = {.dtx = true, .fec = true};
 
-	assert_non_null(e);
-	audio_sine(in, 960, 48000, 1000, AMP_M10, 0);
-	for (int f = 0; f < 10; f++)
-		assert_true(codec_encode(e, in, 960, pl, sizeof(pl)) > 2);
-	memset(in, 0, sizeof(in));
-	for (int f = 0; f < 50; f++) {
-		int r = codec_encode(e, in, 960, pl, sizeof(pl));
+	for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		unsigned int fr = rates[i] / 50;
+		const char *err = NULL;
+		struct codec_enc *e = codec_enc_new(CODEC_OPUS, rates[i], &o, &err);
+		int16_t in[960];
+		uint8_t pl[1500];
+		int zero = 0;
 
-		assert_true(r >= 0);
-		zero += f >= 10 && r == 0;
+		assert_non_null(e);
+		audio_sine(in, fr, rates[i], 1000, AMP_M10, 0);
+		for (int f = 0; f < 10; f++)
+			assert_true(codec_encode(e, in, fr, pl, sizeof(pl)) > 2);
+		memset(in, 0, sizeof(in));
+		for (int f = 0; f < 50; f++) {
+			int r = codec_encode(e, in, fr, pl, sizeof(pl));
+
+			assert_true(r >= 0);
+			zero += f >= 10 && r == 0;
+		}
+		/* libopus still sends a comfort-noise update every 400 ms. */
+		assert_true(zero >= 30);
+		codec_enc_free(e);
 	}
-	/* libopus still sends a comfort-noise update every 400 ms. */
-	assert_true(zero >= 30);
-	codec_enc_free(e);
 }
 
 static void test_conceal_g711(void **state)
 {
 	const char *err = NULL;
-	struct codec_dec *d = codec_dec_new(CODEC_PCMU, &err);
+	struct codec_dec *d = codec_dec_new(CODEC_PCMU, 0, &err);
 	uint8_t pl[160];
 	int16_t out[160];
 	double prev = 0;
@@ -473,10 +587,10 @@ static void test_fmtp(void **state)
 static void test_bad_input(void **state)
 {
 	const char *err = NULL;
-	struct codec_dec *op = codec_dec_new(CODEC_OPUS, &err),
-			 *g = codec_dec_new(CODEC_G722, &err);
-	struct codec_enc *eo = codec_enc_new(CODEC_OPUS, NULL, &err);
-	struct codec_enc *eg = codec_enc_new(CODEC_G722, NULL, &err);
+	struct codec_dec *op = codec_dec_new(CODEC_OPUS, 0, &err),
+			 *g = codec_dec_new(CODEC_G722, 0, &err);
+	struct codec_enc *eo = codec_enc_new(CODEC_OPUS, 0, NULL, &err);
+	struct codec_enc *eg = codec_enc_new(CODEC_G722, 0, NULL, &err);
 	static const uint8_t code3_no_frames[] = {0x03, 0x00};
 	static uint8_t big[9000];
 	int16_t pcm[5760];
@@ -500,10 +614,10 @@ static void test_bad_input(void **state)
 			big[j] = (uint8_t)rand();
 		assert_true(codec_decode(op, big, len, pcm, 5760) <= 5760);
 	}
-	assert_null(codec_dec_new(CODEC_CN, &err));
+	assert_null(codec_dec_new(CODEC_CN, 0, &err));
 	assert_non_null(err);
-	assert_null(codec_enc_new(CODEC_TELEPHONE_EVENT, NULL, &err));
-	assert_null(codec_dec_new((enum codec_id)99, &err));
+	assert_null(codec_enc_new(CODEC_TELEPHONE_EVENT, 0, NULL, &err));
+	assert_null(codec_dec_new((enum codec_id)99, 0, &err));
 	codec_dec_free(op);
 	codec_dec_free(g);
 	codec_enc_free(eo);
@@ -513,11 +627,13 @@ static void test_bad_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_find),	    cmocka_unit_test(test_defs),
-		cmocka_unit_test(test_g711_tables), cmocka_unit_test(test_sine_round_trip),
-		cmocka_unit_test(test_resampler),   cmocka_unit_test(test_opus_fec),
-		cmocka_unit_test(test_opus_dtx),    cmocka_unit_test(test_conceal_g711),
-		cmocka_unit_test(test_fmtp),	    cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_find),	      cmocka_unit_test(test_defs),
+		cmocka_unit_test(test_g711_tables),   cmocka_unit_test(test_sine_round_trip),
+		cmocka_unit_test(test_opus_rates),    cmocka_unit_test(test_rates_refused),
+		cmocka_unit_test(test_opus_8k_sizes), cmocka_unit_test(test_resampler),
+		cmocka_unit_test(test_opus_fec),      cmocka_unit_test(test_opus_dtx),
+		cmocka_unit_test(test_conceal_g711),  cmocka_unit_test(test_fmtp),
+		cmocka_unit_test(test_bad_input),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

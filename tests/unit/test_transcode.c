@@ -70,7 +70,7 @@ static void sender_init(struct sender *s, enum codec_id id, double freq)
 
 	memset(s, 0, sizeof(*s));
 	s->id = id;
-	s->enc = codec_enc_new(id, NULL, &err);
+	s->enc = codec_enc_new(id, 0, NULL, &err);
 	assert_non_null(s->enc);
 	s->seq = IN_SEQ;
 	s->ts = IN_TS;
@@ -109,7 +109,7 @@ static void receiver_init(struct receiver *r, enum codec_id id, unsigned int pti
 	const char *err = NULL;
 
 	r->id = id;
-	r->dec = codec_dec_new(id, &err);
+	r->dec = codec_dec_new(id, 0, &err);
 	assert_non_null(r->dec);
 	r->n = 0;
 	r->count = 0;
@@ -239,8 +239,11 @@ static void test_repacketize(void **state)
 		{CODEC_G722, CODEC_G722, 20, 60, 16, true},
 		{CODEC_PCMU, CODEC_G722, 20, 40, 25, false},
 		{CODEC_OPUS, CODEC_OPUS, 20, 60, 16, true},
-		{CODEC_PCMU, CODEC_OPUS, 20, 40, 25, false},
-		{CODEC_OPUS, CODEC_PCMA, 60, 20, 48, false},
+		/* Opus runs at 8 kHz on the G.711 side: no resampler either. */
+		{CODEC_PCMU, CODEC_OPUS, 20, 40, 25, true},
+		{CODEC_OPUS, CODEC_PCMA, 60, 20, 48, true},
+		{CODEC_OPUS, CODEC_G722, 20, 60, 16, true},
+		{CODEC_G722, CODEC_OPUS, 20, 10, 100, true},
 	};
 	static struct receiver rx;
 
@@ -288,6 +291,57 @@ static void test_repacketize(void **state)
 
 		assert_null(transcoder_new(&p, &err));
 		assert_non_null(err);
+	}
+}
+
+/* PCMU to Opus encodes at 8 kHz; the far end decodes at 48 kHz as it likes: the tone, clean,
+ * on the 48000 clock (960 a packet), through a talkspurt of 2 s and a 1 s gap. */
+static void test_narrowband_opus(void **state)
+{
+	static const double freqs[] = {1000, 400};
+
+	for (size_t i = 0; i < sizeof(freqs) / sizeof(freqs[0]); i++) {
+		struct tc_params p = params(CODEC_PCMU, CODEC_OPUS, 0);
+		const char *err = NULL;
+		struct transcoder *t;
+		static struct receiver rx;
+		struct sender s;
+		double f, lvl, share;
+		size_t skip = 4800;
+
+		p.out.opus.fec = true;
+		t = transcoder_new(&p, &err);
+		assert_non_null(t);
+		sender_init(&s, CODEC_PCMU, freqs[i]);
+		receiver_init(&rx, CODEC_OPUS, 20);
+		for (int k = 0; k < 100; k++) {
+			uint8_t pkt[1500];
+			size_t len = sender_next(&s, 20, pkt);
+			int n = transcoder_rtp(t, pkt, (unsigned int)len, outb, outl);
+
+			assert_int_equal(n, 1);
+			receiver_take(&rx, outb[0], outl[0], p.out.pt);
+		}
+		assert_int_equal(rx.n, 96000);
+		f = audio_peak_freq(rx.pcm + skip, rx.n - skip, 48000, 100, 3800);
+		lvl = audio_rms_dbfs(rx.pcm + skip, rx.n - skip);
+		share = audio_tone_share(rx.pcm + skip, rx.n - skip, 48000, freqs[i]);
+		if (fabs(f - freqs[i]) > 2 || fabs(lvl + 10) > 2 || share < 0.9)
+			fail_msg("%.0f Hz: %.1f Hz, %.2f dBFS, share %.3f", freqs[i], f, lvl,
+				 share);
+		/* 1 s of nothing, then on: 50 packets of 960 ticks later than the last + 1. */
+		s.ts += 8000;
+		{
+			uint8_t pkt[1500];
+			size_t len = sender_next(&s, 20, pkt);
+
+			assert_int_equal(transcoder_rtp(t, pkt, (unsigned int)len, outb, outl), 1);
+			assert_int_equal(rd32(outb[0] + 4), OUT_TS + 150 * 960);
+		}
+		assert_int_equal(transcoder_stats(t)->errors, 0);
+		codec_enc_free(s.enc);
+		codec_dec_free(rx.dec);
+		transcoder_free(t);
 	}
 }
 
@@ -677,7 +731,7 @@ int main(void)
 		cmocka_unit_test(test_transparent), cmocka_unit_test(test_dtmf),
 		cmocka_unit_test(test_loss),	    cmocka_unit_test(test_reorder),
 		cmocka_unit_test(test_gap),	    cmocka_unit_test(test_garbage),
-		cmocka_unit_test(test_same),
+		cmocka_unit_test(test_same),	    cmocka_unit_test(test_narrowband_opus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
