@@ -3,7 +3,9 @@
 # The XDP fast path benchmarked in the namespace lab (tests/e2e/netns/lib.sh): plain kernel
 # routing (the floor of the veth path), xrelayd with XDP, xrelayd --xdp=off and rtpengine
 # (--table=-1), one after the other with the same generator and load; then the program's own
-# cost (BPF_PROG_RUN micro-benchmark and kernel.bpf_stats). Knobs: docs/bench.md. Needs root.
+# cost (BPF_PROG_RUN micro-benchmark and kernel.bpf_stats). The relays xlate, xlate-off and
+# rtpengine-xlate are the same three with PCMU -> PCMA calls (translated in the XDP program, by
+# xrelayd's worker, by rtpengine's transcoder). Knobs: docs/bench.md. Needs root.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$(pwd)
@@ -183,9 +185,9 @@ ng() { # WHAT JSON -- the reply in $T/ng.json; dies unless result is ok
 		die "$1: $(cat "$T/ng.json")"
 }
 
-sdp() { # IP PORT
+sdp() { # IP PORT FORMATS
 	printf 'v=0\\r\\no=- 1 1 IN IP4 %s\\r\\ns=-\\r\\nc=IN IP4 %s\\r\\nt=0 0\\r\\n' "$1" "$1"
-	printf 'm=audio %s RTP/AVP 0 8\\r\\na=sendrecv\\r\\n' "$2"
+	printf 'm=audio %s RTP/AVP %s\\r\\na=sendrecv\\r\\n' "$2" "$3"
 }
 
 sdp_ep() { # the relay's IP:PORT in the last reply's SDP
@@ -196,19 +198,28 @@ sdp_ep() { # the relay's IP:PORT in the last reply's SDP
 	echo "$_ip:$_port"
 }
 
+# The *-xlate relays' calls: the caller offers PCMU with transcode PCMA, the callee answers
+# PCMA; the caller sends PCMU whose every byte the sink checks for its PCMA translation. The
+# others' calls offer and answer "0 8" and carry rtpgen's plain payload.
+is_xlate() { case $1 in xlate*) return 0 ;; *-xlate) return 0 ;; esac; return 1; }
+
 # STREAMS calls between the same two endpoints; the relay's ports in RA (where the caller
 # sends) and RB (where the callee sends), as --to options.
 calls_setup() { # RELAY
 	RA="" RB=""
+	_offer="0 8" _answer="0 8" _codec=""
+	if is_xlate "$1"; then
+		_offer=0 _answer=8 _codec='"codec":{"transcode":["PCMA"]},'
+	fi
 	_k=0
 	while [ $_k -lt "$STREAMS" ]; do
 		ng "$1 offer" "{\"command\":\"offer\",\"call-id\":\"xdpbench-$_k\",
-			\"from-tag\":\"caller\",\"direction\":[\"a\",\"b\"],
-			\"sdp\":\"$(sdp "$LAB_CALLER4" $CPORT)\"}"
+			\"from-tag\":\"caller\",\"direction\":[\"a\",\"b\"],$_codec
+			\"sdp\":\"$(sdp "$LAB_CALLER4" $CPORT "$_offer")\"}"
 		RB="$RB --to $(sdp_ep)"
 		ng "$1 answer" "{\"command\":\"answer\",\"call-id\":\"xdpbench-$_k\",
 			\"from-tag\":\"caller\",\"to-tag\":\"callee\",
-			\"sdp\":\"$(sdp "$LAB_CALLEE4" $EPORT)\"}"
+			\"sdp\":\"$(sdp "$LAB_CALLEE4" $EPORT "$_answer")\"}"
 		RA="$RA --to $(sdp_ep)"
 		_k=$((_k + 1))
 	done
@@ -264,15 +275,17 @@ wait_udp() { # NAMESPACE PORT -- until something binds PORT (5 s at most)
 run() { # TAG RATE SECS TO...
 	_tag=$1 _rate=$2 _secs=$3
 	shift 3
+	# shellcheck disable=SC2086 # RX_G711: words or none
 	start "$T/$_tag.sink" "$NS_CALLEE" "$GEN_CPU" "$T/rtpgen" -j sink \
-		--listen "$LAB_CALLEE4:$EPORT" --duration 0
+		--listen "$LAB_CALLEE4:$EPORT" --duration 0 $RX_G711
 	_sink=$LAST_PID
 	wait_udp "$NS_CALLEE" $EPORT
 	_d0=$(drops)
 	_c0=$(core_busy) _n0=$(threads_ns)
+	# shellcheck disable=SC2086 # TX_G711: words or none
 	nsx "$NS_CALLER" taskset -c "$GEN_CPU" "$T/rtpgen" -j send \
 		--from "$LAB_CALLER4:$CPORT" "$@" --pps "$_rate" --duration "$_secs" \
-		--size "$SIZE" >"$T/$_tag.send" 2>&1
+		--size "$SIZE" $TX_G711 >"$T/$_tag.send" 2>&1
 	_c1=$(core_busy) _n1=$(threads_ns)
 	sleep 0.3 # stragglers
 	stop "$_sink"
@@ -283,6 +296,9 @@ run() { # TAG RATE SECS TO...
 	cp "$T/$_tag.sink" "$OUT/$_tag-sink.json"
 	_sent=$(jget sent "$T/$_tag.send")
 	UNIQUE=$(jget unique "$T/$_tag.sink")
+	# A payload the relay did not translate as it should is lost, and said so.
+	BAD=$(jget bad_payload "$T/$_tag.sink")
+	[ "${BAD:-0}" = 0 ] || echo "bench-xdp: $_tag: $BAD payloads not translated as expected" >&2
 	SENT=$(jget tx_pps "$T/$_tag.send")
 	LOSS=$(awk -v s="${_sent:-0}" -v u="${UNIQUE:-0}" \
 		'BEGIN { if (s > 0) printf "%.3f\n", 100 * (s - u) / s; else print 100 }')
@@ -295,7 +311,7 @@ run() { # TAG RATE SECS TO...
 latch() { # RELAY
 	# shellcheck disable=SC2086 # the --to options
 	nsx "$NS_CALLEE" taskset -c "$GEN_CPU" "$T/rtpgen" -j send --from "$LAB_CALLEE4:$EPORT" \
-		$RB --pps 200 --duration 0.3 >"$T/latch-$1.send" 2>&1 ||
+		$RB --pps 200 --duration 0.3 $LATCH_G711 >"$T/latch-$1.send" 2>&1 ||
 		die "$1: the callee's first packets: $(cat "$T/latch-$1.send")"
 	# shellcheck disable=SC2086 # the --to options
 	run "latch-$1" 1000 0.5 $RA
@@ -311,14 +327,16 @@ start_relay() { # NAME -- sets DPID (empty for route); 1 when it can't run here
 		nsx "$NS_RELAY" sysctl -q -w net.ipv4.conf.all.forwarding=1 || return 1
 		return 0
 		;;
-	xdp | off)
+	xdp | off | xlate | xlate-off)
+		_mode=off
+		case $1 in xdp | xlate) _mode=native ;; esac
 		start_daemon "$OUT/$1.log" "$T/xrelayd" --foreground --log-stderr \
 			--config-file=none --interface="a/$LAB_RELAY4_A" --interface="b/$LAB_RELAY4_B" \
 			--listen-ng=$NG --port-min=30000 --port-max=30999 --num-threads=1 \
 			--delete-delay=0 --port-quarantine=0 --log-level=warn --state-dir=none \
-			--xdp="$([ "$1" = xdp ] && echo native || echo off)"
+			--xdp="$_mode"
 		;;
-	rtpengine)
+	rtpengine | rtpengine-xlate)
 		command -v rtpengine >/dev/null || {
 			echo "bench-xdp: no rtpengine (Debian's rtpengine-daemon): skipped" >&2
 			return 1
@@ -360,13 +378,13 @@ xdp_prog_id() { # of the relay's xr1
 }
 
 # kernel.bpf_stats_enabled on for one run: the program's run_time_ns / run_cnt on veth.
-bpf_stats_run() {
+bpf_stats_run() { # RELAY
 	_id=$(xdp_prog_id)
 	[ -n "$_id" ] || die "xdp: no program on the relay's xr1"
 	STATS_OLD=$(sysctl -n kernel.bpf_stats_enabled) || die "no kernel.bpf_stats_enabled"
 	sysctl -q -w kernel.bpf_stats_enabled=1 || die "cannot set kernel.bpf_stats_enabled"
 	bpftool -j prog show id "$_id" >"$T/prog0.json"
-	measure xdp stats "$CPU_RATE" "$STATS_SECS"
+	measure "$1" "stats-$1" "$CPU_RATE" "$STATS_SECS"
 	bpftool -j prog show id "$_id" >"$T/prog1.json"
 	sysctl -q -w kernel.bpf_stats_enabled="$STATS_OLD" && STATS_OLD=""
 	STATS_NS=$(jq -s '(.[1].run_time_ns // 0) - (.[0].run_time_ns // 0)' \
@@ -375,7 +393,9 @@ bpf_stats_run() {
 		"$T/prog0.json" "$T/prog1.json")
 	STATS_PER=$(awk -v t="$STATS_NS" -v n="$STATS_CNT" \
 		'BEGIN { if (n > 0) printf "%.0f\n", t / n; else print "-" }')
-	echo "bench-xdp: xdp: kernel.bpf_stats over $STATS_CNT runs at $CPU_RATE pps:" \
+	setv "NSRUN_$(var_of "$1")" "$STATS_PER"
+	setv "NRUNS_$(var_of "$1")" "$STATS_CNT"
+	echo "bench-xdp: $1: kernel.bpf_stats over $STATS_CNT runs at $CPU_RATE pps:" \
 		"$STATS_PER ns per run (run_time_ns / run_cnt)"
 }
 
@@ -399,10 +419,10 @@ fresh_calls() { # RELAY
 	calls_setup "$1"
 	latch "$1"
 	TO=$RA
-	if [ "$1" = xdp ]; then
+	if [ "$1" = xdp ] || [ "$1" = xlate ]; then
 		_e=$(kernel_entries)
 		[ "$_e" -ge "$STREAMS" ] 2>/dev/null ||
-			die "xdp: '$_e' entries in the kernel after latching, want $STREAMS or more"
+			die "$1: '$_e' entries in the kernel after latching, want $STREAMS or more"
 	fi
 }
 
@@ -413,10 +433,18 @@ measure() { # RELAY TAG RATE SECS -- run, with fresh calls after a lossy run
 	FRESH=$(awk -v l="$LOSS" -v m="$MAX_LOSS" 'BEGIN { print (l < m ? 0 : 1) }')
 }
 
+# Results live in variables METRIC_<relay>, with the dashes of the relay's name as underscores.
+var_of() { echo "$1" | tr - _; }
+
 bench_relay() { # NAME
 	_r=$1
+	_v=$(var_of "$1")
+	TX_G711="" RX_G711="" LATCH_G711=""
+	if is_xlate "$_r"; then
+		TX_G711="--g711 ulaw:alaw" RX_G711="--g711 ulaw:alaw" LATCH_G711="--g711 alaw"
+	fi
 	BG=$(background)
-	setv "BG_$_r" "$BG"
+	setv "BG_$_v" "$BG"
 	[ "$BG" -le 10 ] ||
 		echo "bench-xdp: WARNING: CPU $RELAY_CPU is $BG% busy before $_r: figures distorted" >&2
 	start_relay "$_r" || return 0
@@ -433,7 +461,7 @@ bench_relay() { # NAME
 
 	# Rates step up until a step loses MAX_LOSS % or more (or the generator could not send
 	# 95 % of the rate) TRIES times.
-	setv "MAX_$_r" 0
+	setv "MAX_$_v" 0
 	for rate in $RATES; do
 		try=1
 		while :; do
@@ -446,23 +474,23 @@ bench_relay() { # NAME
 			[ "$ok" = 1 ] || [ "$try" -ge "$TRIES" ] && break
 			try=$((try + 1))
 		done
-		printf '%-10s %7s %8s %8s %8s %8s %s\n' "$_r" "$rate" "$LOSS" "$SENT" "$US_CORE" \
+		printf '%-16s %7s %8s %8s %8s %8s %s\n' "$_r" "$rate" "$LOSS" "$SENT" "$US_CORE" \
 			"$US_THREADS" "$WHERE" >>"$T/steps"
 		[ "$ok" = 1 ] || break
-		setv "MAX_$_r" "$rate"
+		setv "MAX_$_v" "$rate"
 	done
 
 	measure "$_r" "cpu-$_r" "$CPU_RATE" "$CPU_SECS"
-	setv "CORE_$_r" "$US_CORE"
-	setv "THR_$_r" "$US_THREADS"
-	setv "CPULOSS_$_r" "$LOSS"
-	setv "P50_$_r" "$(jget latency_p50_us "$T/cpu-$_r.sink")"
-	setv "P99_$_r" "$(jget latency_p99_us "$T/cpu-$_r.sink")"
+	setv "CORE_$_v" "$US_CORE"
+	setv "THR_$_v" "$US_THREADS"
+	setv "CPULOSS_$_v" "$LOSS"
+	setv "P50_$_v" "$(jget latency_p50_us "$T/cpu-$_r.sink")"
+	setv "P99_$_v" "$(jget latency_p99_us "$T/cpu-$_r.sink")"
 	echo "bench-xdp: $_r at $CPU_RATE pps for $CPU_SECS s: core $US_CORE us/packet," \
 		"threads $US_THREADS us/packet, loss $LOSS% (in/relay/out $WHERE), latency" \
-		"p50/p99 $(val P50 "$_r")/$(val P99 "$_r") us"
-	if [ "$_r" = xdp ] && [ "$STATS_SECS" != 0 ]; then
-		bpf_stats_run
+		"p50/p99 $(val P50 "$_v")/$(val P99 "$_v") us"
+	if { [ "$_r" = xdp ] || [ "$_r" = xlate ]; } && [ "$STATS_SECS" != 0 ]; then
+		bpf_stats_run "$_r"
 	fi
 	stop_relay "$_r"
 }
@@ -501,7 +529,10 @@ echo "bench-xdp: lab $NS_CALLER / $NS_RELAY / $NS_CALLEE; relay core CPU $RELAY_
 ACTIVE=""
 STATS_PER="-" STATS_CNT=0
 for r in $RELAYS; do
-	case $r in route | xdp | off | rtpengine) ;; *) die "unknown relay '$r'" ;; esac
+	case $r in
+	route | xdp | off | rtpengine | xlate | xlate-off | rtpengine-xlate) ;;
+	*) die "unknown relay '$r'" ;;
+	esac
 	bench_relay "$r"
 done
 [ -n "$ACTIVE" ] || die "no relay measured"
@@ -514,6 +545,17 @@ name_of() {
 	xdp) echo "xrelayd XDP" ;;
 	off) echo "xrelayd off" ;;
 	rtpengine) echo "rtpengine" ;;
+	xlate) echo "XDP xlate" ;;
+	xlate-off) echo "off xlate" ;;
+	rtpengine-xlate) echo "rtpe. xlate" ;;
+	esac
+}
+
+base_of() { # the relay that does the same without translating
+	case $1 in
+	xlate) echo xdp ;;
+	xlate-off) echo off ;;
+	rtpengine-xlate) echo rtpengine ;;
 	esac
 }
 
@@ -527,7 +569,7 @@ name_of() {
 	echo
 	row() { # LABEL VAR
 		printf '%-40s' "$1"
-		for r in $ACTIVE; do printf ' %12s' "$(val "$2" "$r")"; done
+		for r in $ACTIVE; do printf ' %12s' "$(val "$2" "$(var_of "$r")")"; done
 		echo
 	}
 	row "max pps at < $MAX_LOSS% loss (steps)" MAX
@@ -540,7 +582,7 @@ name_of() {
 	ratio_row() { # LABEL VAR -- each relay's VAR over routing's
 		printf '%-40s' "$1"
 		for r in $ACTIVE; do
-			printf ' %12s' "$(awk -v a="$(val "$2" "$r")" -v b="$(val "$2" route)" \
+			printf ' %12s' "$(awk -v a="$(val "$2" "$(var_of "$r")")" -v b="$(val "$2" route)" \
 				'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-";
 					else printf "%.2fx\n", a / b }')"
 		done
@@ -552,12 +594,39 @@ name_of() {
 		ratio_row "threads us/packet / routing's" THR
 		;;
 	esac
+	base_row() { # LABEL VAR -- each translating relay's VAR over its plain counterpart's
+		printf '%-40s' "$1"
+		for r in $ACTIVE; do
+			_b=$(base_of "$r")
+			printf ' %12s' "$(awk -v a="$(val "$2" "$(var_of "$r")")" \
+				-v b="$([ -n "$_b" ] && val "$2" "$_b" || echo -)" \
+				'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-";
+					else printf "%.2fx\n", a / b }')"
+		done
+		echo
+	}
+	case " $ACTIVE " in
+	*" xlate"* | *"-xlate "*)
+		base_row "core us/packet / untranslated's" CORE
+		base_row "threads us/packet / untranslated's" THR
+		base_row "max pps / untranslated's" MAX
+		ratio2() { # LABEL VAR A B -- A's VAR over B's
+			printf '%-40s %12s\n' "$1" "$(awk -v a="$(val "$2" "$3")" \
+				-v b="$(val "$2" "$4")" 'BEGIN { if (a == "-" || b == "-" ||
+				b + 0 == 0) print "-"; else printf "%.2fx\n", a / b }')"
+		}
+		ratio2 "xlate-off / xlate: core us/packet" CORE xlate_off xlate
+		ratio2 "xlate-off / xlate: threads us/packet" THR xlate_off xlate
+		ratio2 "xlate / xlate-off: max pps" MAX xlate xlate_off
+		;;
+	esac
 	echo
 	jq -r --arg r "$REPEAT" '"XDP program alone (BPF_PROG_RUN, repeat \($r), median ns/packet): " +
 		"hit \(.hit_ns[0]) with \(.entries[0]) entry, \(.hit_ns[1]) with \(.entries[1]); " +
 		"punt (no entry) \(.punt_ns[0]) and \(.punt_ns[1])"' "$OUT/prog-cost.json"
-	echo "XDP program on veth (kernel.bpf_stats, $STATS_CNT runs at $CPU_RATE pps):" \
-		"$STATS_PER ns per run"
+	echo "XDP program on veth (kernel.bpf_stats at $CPU_RATE pps, ns per run):" \
+		"xdp $(val NSRUN xdp) ($(val NRUNS xdp) runs), xlate $(val NSRUN xlate)" \
+		"($(val NRUNS xlate) runs)"
 	echo
 	echo "rate steps: relay, rate, loss %, sent pps, core and threads us/packet, dropped in/relay/out"
 	cat "$T/steps"

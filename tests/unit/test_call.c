@@ -1306,8 +1306,8 @@ static void codec_lines(const char *sdp, char *out, size_t len)
 	for (l = m; (l = strstr(l, "\r\na=")); l += 2)
 		if (!strncmp(l + 2, "a=rtpmap:", 9) || !strncmp(l + 2, "a=fmtp:", 7) ||
 		    !strncmp(l + 2, "a=ptime:", 8))
-			n += (size_t)snprintf(out + n, len - n, "|%.*s",
-					      (int)strcspn(l + 2, "\r"), l + 2);
+			n += (size_t)snprintf(out + n, len - n, "|%.*s", (int)strcspn(l + 2, "\r"),
+					      l + 2);
 }
 
 /* What a party's RTP becomes: "IN,IN>OUT/PTIME ev IN>OUT pass P,P" or "-" when nothing is
@@ -1324,6 +1324,8 @@ static void plan_text(const struct media *m, char *out, size_t len)
 	for (unsigned int i = 0; i < p->n_in; i++)
 		n += (size_t)snprintf(out + n, len - n, "%s%u", i ? "," : "", p->in[i].pt);
 	n += (size_t)snprintf(out + n, len - n, ">%u/%u", p->out.pt, p->out.ptime);
+	if (p->out.opus.bitrate)
+		n += (size_t)snprintf(out + n, len - n, "@%u", p->out.opus.bitrate);
 	if (p->dtmf_in_pt >= 0)
 		n += (size_t)snprintf(out + n, len - n, " ev %d@%u>%d@%u", p->dtmf_in_pt,
 				      p->dtmf_in_clock, p->dtmf_out_pt, p->dtmf_out_clock);
@@ -1347,6 +1349,7 @@ static void names(struct sdp_codec_list *l, const char *csv)
 
 struct codec_row {
 	const char *caller, *transcode, *mask, *accept; /* caller's media, codec options */
+	const char *consume, *set;
 	unsigned int ptime, ptime_reverse;
 	const char *want_offer; /* codec_lines of the offer to the callee */
 	const char *callee;	/* the callee's answer media */
@@ -1355,13 +1358,14 @@ struct codec_row {
 
 static const struct codec_row codec_rows[] = {
 	/* transcode PCMA: added on its static type; the callee takes it */
-	{"m=audio 4000 RTP/AVP 0\r\n", "PCMA", NULL, NULL, 0, 0, "0 8|a=rtpmap:8 PCMA/8000",
-	 "m=audio 6000 RTP/AVP 8\r\n", "0|a=rtpmap:0 PCMU/8000", "0>8/0", "8>0/0"},
+	{"m=audio 4000 RTP/AVP 0\r\n", "PCMA", NULL, NULL, NULL, NULL, 0, 0,
+	 "0 8|a=rtpmap:8 PCMA/8000", "m=audio 6000 RTP/AVP 8\r\n", "0|a=rtpmap:0 PCMU/8000",
+	 "0>8/0", "8>0/0"},
 	/* the callee takes the caller's own codec: nothing transcoded */
-	{"m=audio 4000 RTP/AVP 0\r\n", "PCMA", NULL, NULL, 0, 0, "0 8|a=rtpmap:8 PCMA/8000",
-	 "m=audio 6000 RTP/AVP 0\r\n", "0", "-", "-"},
+	{"m=audio 4000 RTP/AVP 0\r\n", "PCMA", NULL, NULL, NULL, NULL, 0, 0,
+	 "0 8|a=rtpmap:8 PCMA/8000", "m=audio 6000 RTP/AVP 0\r\n", "0", "-", "-"},
 	/* opus with events at 48000 next to the caller's at 8000 */
-	{"m=audio 4000 RTP/AVP 0 101\r\n" TE8, "opus", NULL, NULL, 0, 0,
+	{"m=audio 4000 RTP/AVP 0 101\r\n" TE8, "opus", NULL, NULL, NULL, NULL, 0, 0,
 	 "0 101 96 97|a=rtpmap:101 telephone-event/8000|a=rtpmap:96 opus/48000/2"
 	 "|a=fmtp:96 minptime=10;useinbandfec=1|a=rtpmap:97 telephone-event/48000"
 	 "|a=fmtp:97 0-16",
@@ -1370,35 +1374,46 @@ static const struct codec_row codec_rows[] = {
 	 "0 101|a=rtpmap:0 PCMU/8000|a=rtpmap:101 telephone-event/8000",
 	 "0>96/0 ev 101@8000>97@48000", "96>0/0 ev 97@48000>101@8000"},
 	/* mask: the callee is offered opus only; the caller still sends PCMU */
-	{"m=audio 4000 RTP/AVP 0 8\r\n", "opus", "PCMU,PCMA", NULL, 0, 0,
+	{"m=audio 4000 RTP/AVP 0 8\r\n", "opus", "PCMU,PCMA", NULL, NULL, NULL, 0, 0,
 	 "96|a=rtpmap:96 opus/48000/2|a=fmtp:96 minptime=10;useinbandfec=1",
-	 "m=audio 6000 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n",
-	 "0|a=rtpmap:0 PCMU/8000", "0>96/0", "96>0/0"},
+	 "m=audio 6000 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n", "0|a=rtpmap:0 PCMU/8000",
+	 "0>96/0", "96>0/0"},
 	/* the caller already has the transcode codec: it acts as "offer" (first) */
-	{"m=audio 4000 RTP/AVP 0 96\r\n" OPUS, "opus", NULL, NULL, 0, 0,
+	{"m=audio 4000 RTP/AVP 0 96\r\n" OPUS, "opus", NULL, NULL, NULL, NULL, 0, 0,
 	 "96 0|a=rtpmap:96 opus/48000/2|a=fmtp:96 useinbandfec=1",
 	 "m=audio 6000 RTP/AVP 96\r\n" OPUS, "96|a=rtpmap:96 opus/48000/2|a=fmtp:96 useinbandfec=1",
 	 "-", "-"},
 	/* always transcode: even the shared codec is decoded; events of the same type pass */
-	{"m=audio 4000 RTP/AVP 0 101\r\n" TE8, NULL, NULL, "all", 0, 0,
+	{"m=audio 4000 RTP/AVP 0 101\r\n" TE8, NULL, NULL, "all", NULL, NULL, 0, 0,
 	 "0 101|a=rtpmap:101 telephone-event/8000", "m=audio 6000 RTP/AVP 0 101\r\n" TE8,
 	 "0 101|a=rtpmap:101 telephone-event/8000", "0>0/0 ev 101@8000>101@8000 pass 101",
 	 "0>0/0 ev 101@8000>101@8000 pass 101"},
 	/* ptime: repacketized towards the callee (a=ptime), as sent towards the caller */
-	{"m=audio 4000 RTP/AVP 0\r\n", NULL, NULL, NULL, 40, 0, "0|a=ptime:40",
+	{"m=audio 4000 RTP/AVP 0\r\n", NULL, NULL, NULL, NULL, NULL, 40, 0, "0|a=ptime:40",
 	 "m=audio 6000 RTP/AVP 0\r\n", "0", "0>0/40", "-"},
 	/* ptime-reverse: towards the caller; its answer says so */
-	{"m=audio 4000 RTP/AVP 8\r\n", NULL, NULL, NULL, 0, 30, "8", "m=audio 6000 RTP/AVP 8\r\n",
-	 "8|a=ptime:30", "-", "8>8/30"},
+	{"m=audio 4000 RTP/AVP 8\r\n", NULL, NULL, NULL, NULL, NULL, 0, 30, "8",
+	 "m=audio 6000 RTP/AVP 8\r\n", "8|a=ptime:30", "-", "8>8/30"},
 	/* G.722 (RTP clock 8000): no extra event type; an opus ptime rounds to a frame size */
-	{"m=audio 4000 RTP/AVP 0 101\r\n" TE8, "G722,opus/48000/2/24000", NULL, NULL, 30, 0,
+	{"m=audio 4000 RTP/AVP 0 101\r\n" TE8, "G722,opus/48000/2/24000", NULL, NULL, NULL, NULL,
+	 30, 0,
 	 "0 101 9 96 97|a=rtpmap:101 telephone-event/8000|a=rtpmap:9 G722/8000"
 	 "|a=rtpmap:96 opus/48000/2|a=fmtp:96 minptime=10;useinbandfec=1"
 	 "|a=rtpmap:97 telephone-event/48000|a=fmtp:97 0-16|a=ptime:30",
 	 "m=audio 6000 RTP/AVP 96 97\r\na=rtpmap:96 opus/48000/2\r\n"
 	 "a=rtpmap:97 telephone-event/48000\r\n",
 	 "0 101|a=rtpmap:0 PCMU/8000|a=rtpmap:101 telephone-event/8000",
-	 "0>96/20 ev 101@8000>97@48000", "96>0/0 ev 97@48000>101@8000"},
+	 "0>96/20@24000 ev 101@8000>97@48000", "96>0/0 ev 97@48000>101@8000"},
+	/* consume: like mask; the relay transcodes from what the caller still sends */
+	{"m=audio 4000 RTP/AVP 0 8\r\n", "G722", NULL, NULL, "PCMA", NULL, 0, 0,
+	 "0 9|a=rtpmap:9 G722/8000", "m=audio 6000 RTP/AVP 9\r\n", "0|a=rtpmap:0 PCMU/8000",
+	 "0>9/0", "9>0/0"},
+	/* set: the bitrate of what the relay encodes towards the caller */
+	{"m=audio 4000 RTP/AVP 96 0\r\n" OPUS, "PCMA", NULL, NULL, NULL, "opus/48000/2/32000", 0, 0,
+	 "96 0 8|a=rtpmap:96 opus/48000/2|a=fmtp:96 useinbandfec=1|a=rtpmap:8 PCMA/8000",
+	 "m=audio 6000 RTP/AVP 8\r\n", "96|a=rtpmap:96 opus/48000/2|a=fmtp:96 useinbandfec=1",
+	 "96>8/0", "8>96/0@32000"},
+
 };
 
 static void test_codec_negotiation(void **state)
@@ -1416,6 +1431,8 @@ static void test_codec_negotiation(void **state)
 		names(&o.codec.transcode, r->transcode);
 		names(&o.codec.mask, r->mask);
 		names(&o.codec.accept, r->accept);
+		names(&o.codec.consume, r->consume);
+		names(&o.codec.set, r->set);
 		o.ptime = r->ptime;
 		o.ptime_reverse = r->ptime_reverse;
 		out = offer_ok(&o);
@@ -1475,7 +1492,8 @@ static void test_codec_errors(void **state)
 			 "m=audio 4000 RTP/AVP 0 8 101\r\n" TE8));
 	free(offer_ok(&o));
 	o = req("ce3", "A", "B",
-		sdp_text(b, sizeof(b), "bob", 1, CALLEE_IP, "m=audio 6000 RTP/AVP 8 0 101\r\n" TE8));
+		sdp_text(b, sizeof(b), "bob", 1, CALLEE_IP,
+			 "m=audio 6000 RTP/AVP 8 0 101\r\n" TE8));
 	o.single_codec = true;
 	out = answer_ok(&o);
 	assert_non_null(strstr(out, "RTP/AVP 8 101\r\n"));

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* rtpgen's shared pieces: limits, the command line as parsed, the paced sender (tx.c), the
  * measuring receiver (rx.c), sockets, clocks and big-endian helpers. Each RTP payload carries a
- * 64-bit sequence number and the CLOCK_MONOTONIC send time. */
+ * 64-bit sequence number and the CLOCK_MONOTONIC send time, as bytes or as G.711 codes (g711.c). */
 #ifndef RTPGEN_COMMON_H
 #define RTPGEN_COMMON_H
 
@@ -94,6 +94,10 @@ static inline uint64_t get64(const uint8_t *p)
 
 enum mode { M_SEND, M_SINK, M_ECHO, M_PAIR, M_RTCP };
 
+/* --g711 A[:B]: the laws of the two parties. A sends (send, pair's a), B receives (sink, echo)
+ * and pair's b sends too; each receiver expects the other party's codes translated into its law. */
+enum g711_law { G711_OFF, G711_ULAW, G711_ALAW };
+
 struct opts {
 	enum mode mode;
 	bool json, rtt, both;
@@ -104,9 +108,11 @@ struct opts {
 	uint64_t pps, duration_ns, expect, count;
 	unsigned int size, batch, wait_ms, delay_ms;
 	uint32_t ssrc;
-	uint8_t pt;
-	unsigned int given; /* BIT(O_*) of the options on the command line */
-	bool srtp;	    /* --srtp-key: send SRTP, receive and check SRTP */
+	uint8_t pt;   /* what send and pair's a send with */
+	uint8_t pt_b; /* what pair's b sends with (--pt, else that of --g711's law B) */
+	enum g711_law g711_tx, g711_rx; /* G711_OFF without --g711 */
+	unsigned int given;		/* BIT(O_*) of the options on the command line */
+	bool srtp;			/* --srtp-key: send SRTP, receive and check SRTP */
 	struct sdes_crypto srtp_key;
 };
 
@@ -125,6 +131,32 @@ struct srtp_fails {
 bool unprotect_rtp(struct srtpx *x, uint8_t *p, unsigned int *len, unsigned int cap,
 		   struct srtp_fails *f);
 
+/* ---- G.711 payloads (g711.c) ---- */
+
+/* The metadata (magic, sequence, send time: 20 bytes) as codes of 4 bits each. */
+#define G711_META     20
+#define G711_MIN_SIZE (RTP_HDR_LEN + 2 * G711_META)
+
+/* Which code (as it arrives) stands for which nibble, and the filler's code. */
+struct g711_rx {
+	uint8_t nibble[256]; /* 0..15, or 0xff: no code of ours */
+	uint8_t fill;
+};
+
+/* 0 when the codes round trip through the G.711 tables; -1 with a message otherwise. */
+int g711_check(void);
+/* The static RTP payload type of law: 0 (PCMU) or 8 (PCMA). */
+uint8_t g711_pt(enum g711_law law);
+/* Writes len (>= 2 * G711_META) bytes of payload: the coded metadata, then the filler. The codes
+ * are the same in both laws. */
+void g711_put(uint8_t *payload, unsigned int len, uint64_t seq, uint64_t stamp);
+/* For payloads sent in law sent that arrive translated into law arrives (or not, when equal). */
+void g711_rx_init(struct g711_rx *g, enum g711_law sent, enum g711_law arrives);
+/* Decodes the metadata into meta; false when a byte is not the code expected (untranslated,
+ * wrongly translated, corrupted) or the magic is wrong. */
+bool g711_decode(const struct g711_rx *g, const uint8_t *payload, unsigned int len,
+		 uint8_t meta[G711_META]);
+
 /* ---- sender (tx.c) ---- */
 
 struct tx {
@@ -135,8 +167,10 @@ struct tx {
 	unsigned int n_dests;
 	uint64_t pps, count; /* over all streams */
 	unsigned int size, batch;
+	uint64_t delay_ns; /* before the first packet (send --delay) */
 	uint32_t ssrc;
 	uint8_t pt;
+	bool g711;	    /* the payload as G.711 codes (g711_put) */
 	struct srtpx *srtp; /* when set, every packet is protected before it is sent */
 	/* results */
 	uint64_t sent, bytes, retries, resyncs, start_ns, end_ns;
@@ -183,8 +217,11 @@ struct rx {
 	struct tx *tx;	      /* when set, stop wait_ns after it is done (or once all came) */
 	uint64_t wait_ns;
 	struct srtpx *srtp; /* when set, RTP is unprotected first; failures are only counted */
+	const struct g711_rx *g711; /* when set, RTP must carry our G.711-coded payload */
 	/* results */
 	uint64_t packets, bytes, unique, dups, reordered, non_rtp, wrong_src, bad_latency;
+	uint64_t bad_payload; /* --g711: RTP whose payload is not the codes expected */
+	uint32_t pt_seen[4];  /* bit n: RTP with payload type n arrived */
 	uint64_t untracked, start_ns, first_ns, last_ns, end_ns;
 	struct srtp_fails srtp_fails;
 	unsigned int n_streams, last_stream;
@@ -204,6 +241,8 @@ void rx_free(struct rx *rx);
 void rx_report(const struct rx *rx, uint64_t sent, struct rx_report *r);
 void print_rx_json(const struct rx *rx, const struct rx_report *r, const char *lat);
 void print_rx_text(const struct rx *rx, const struct rx_report *r, const char *lat);
+/* The payload types in pt_seen as the JSON member "payload_types" (after a comma), a list. */
+void print_pt_json(const uint32_t pt_seen[4]);
 /* The srtp_fails counters as JSON members (each after a comma), and as text. */
 void print_srtp_json(const struct srtp_fails *f);
 void print_srtp_text(const struct srtp_fails *f);

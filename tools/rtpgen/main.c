@@ -47,6 +47,7 @@ enum opt_id {
 	O_COUNT,
 	O_DELAY,
 	O_SRTP_KEY,
+	O_G711,
 	O_JSON,
 	O_HELP,
 };
@@ -60,14 +61,18 @@ static const struct mode_desc {
 	const char *name;
 	unsigned int allowed, required;
 } modes[] = {
-	[M_SEND] = {"send", TX_OPTS | BIT(O_TO) | BIT(O_FROM) | BIT(O_RTT) | BIT(O_SRTP_KEY),
+	[M_SEND] = {"send",
+		    TX_OPTS | BIT(O_TO) | BIT(O_FROM) | BIT(O_RTT) | BIT(O_SRTP_KEY) | BIT(O_G711) |
+			    BIT(O_DELAY),
 		    BIT(O_TO) | BIT(O_PPS) | BIT(O_DURATION)},
-	[M_SINK] = {"sink", BIT(O_LISTEN) | BIT(O_DURATION) | BIT(O_EXPECT) | BIT(O_SRTP_KEY),
+	[M_SINK] = {"sink",
+		    BIT(O_LISTEN) | BIT(O_DURATION) | BIT(O_EXPECT) | BIT(O_SRTP_KEY) | BIT(O_G711),
 		    BIT(O_LISTEN) | BIT(O_DURATION)},
-	[M_ECHO] = {"echo", BIT(O_LISTEN) | BIT(O_DURATION) | BIT(O_SRTP_KEY),
+	[M_ECHO] = {"echo", BIT(O_LISTEN) | BIT(O_DURATION) | BIT(O_SRTP_KEY) | BIT(O_G711),
 		    BIT(O_LISTEN) | BIT(O_DURATION)},
 	[M_PAIR] = {"pair",
-		    TX_OPTS | BIT(O_A) | BIT(O_B) | BIT(O_RELAY_A) | BIT(O_RELAY_B) | BIT(O_BOTH),
+		    TX_OPTS | BIT(O_A) | BIT(O_B) | BIT(O_RELAY_A) | BIT(O_RELAY_B) | BIT(O_BOTH) |
+			    BIT(O_G711),
 		    BIT(O_A) | BIT(O_B) | BIT(O_RELAY_A) | BIT(O_PPS) | BIT(O_DURATION)},
 	[M_RTCP] = {"rtcp",
 		    BIT(O_LOCAL) | BIT(O_TO) | BIT(O_COUNT) | BIT(O_PPS) | BIT(O_DELAY) |
@@ -97,6 +102,7 @@ static const struct option long_opts[] = {
 	{"count", required_argument, NULL, O_COUNT},
 	{"delay", required_argument, NULL, O_DELAY},
 	{"srtp-key", required_argument, NULL, O_SRTP_KEY},
+	{"g711", required_argument, NULL, O_G711},
 	{"json", no_argument, NULL, O_JSON},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
@@ -108,14 +114,17 @@ static void usage(FILE *f)
 		"Usage: rtpgen [-j] COMMAND OPTIONS\n"
 		"  send --to IP:PORT... [--from IP:PORT] --pps N --duration S [--size BYTES]\n"
 		"       [--ssrc X] [--pt N] [--batch N] [--rtt] [--wait MS] [--srtp-key KEY]\n"
-		"       Send paced RTP; with --rtt also receive the packets an echo returns.\n"
+		"       [--g711 A[:B]] [--delay MS]\n"
+		"       Send paced RTP; with --rtt also receive the packets an echo (or the\n"
+		"       other party) returns.\n"
 		"  sink --listen IP:PORT --duration S [--expect N] [--srtp-key KEY]\n"
+		"       [--g711 A[:B]]\n"
 		"       Receive RTP, report loss, reordering, duplicates and one-way latency.\n"
-		"  echo --listen IP:PORT --duration S [--srtp-key KEY]\n"
+		"  echo --listen IP:PORT --duration S [--srtp-key KEY] [--g711 A[:B]]\n"
 		"       Send every packet back to its source.\n"
 		"  pair --a IP:PORT --b IP:PORT --relay-a IP:PORT... [--relay-b IP:PORT...]\n"
 		"       --pps N --duration S [--size BYTES] [--ssrc X] [--pt N] [--batch N]\n"
-		"       [--both] [--wait MS]\n"
+		"       [--both] [--wait MS] [--g711 A[:B]]\n"
 		"       Both ends of relayed streams: send from a to relay-a, receive at b;\n"
 		"       --both also sends from b to relay-b and receives at a.\n"
 		"  rtcp --local IP:PORT [--to IP:PORT --count N --pps N [--delay MS] [--ssrc X]]\n"
@@ -134,15 +143,26 @@ static void usage(FILE *f)
 		"  --wait MS       after sending, how long receivers wait for stragglers (default "
 		"%d)\n"
 		"  --expect N      packets the sink should see (loss counts the missing tail)\n"
-		"  --delay MS      rtcp: only receive for this long before the first packet\n"
+		"  --delay MS      rtcp, send: only receive (or wait) this long before the\n"
+		"                  first packet\n"
 		"  --count N       rtcp: packets to send (k and M suffixes allowed)\n"
 		"  --srtp-key KEY  SRTP with an SDES key as in a=crypto, \"SUITE inline:BASE64\"\n"
 		"                  (a tag before it is allowed): send protects each packet\n"
 		"                  (--size is before the tag); sink, echo and send --rtt\n"
 		"                  unprotect RTP and count failures (auth, replay, error)\n"
 		"                  instead of measuring them; echo protects its replies\n"
+		"  --g711 A[:B]    G.711 payloads between a party of law A (send, pair's a)\n"
+		"                  and one of law B (sink, echo, pair's b; B defaults to A),\n"
+		"                  each ulaw or alaw. A sender writes every payload byte as a\n"
+		"                  code of its law (sequence and send time 4 bits a byte,\n"
+		"                  then a filler; --size %d or more) with PT 0 (ulaw) or 8\n"
+		"                  (alaw) unless --pt; a receiver expects the other party's\n"
+		"                  codes translated into its own law, and counts any other\n"
+		"                  payload in bad_payload instead of measuring it (send --rtt:\n"
+		"                  replies from a B party; give one law for an echo)\n"
 		"A bare PORT means 127.0.0.1:PORT.\n",
-		MAX_STREAMS, MIN_SIZE, MAX_SIZE, DEF_SIZE, MAX_BATCH, DEF_BATCH, DEF_WAIT_MS);
+		MAX_STREAMS, MIN_SIZE, MAX_SIZE, DEF_SIZE, MAX_BATCH, DEF_BATCH, DEF_WAIT_MS,
+		G711_MIN_SIZE);
 }
 
 #define arg_error(...) cli_error("rtpgen", __VA_ARGS__)
@@ -235,6 +255,30 @@ static int parse_srtp_key(struct opts *o, const char *name, const char *arg)
 	return 0;
 }
 
+static int parse_law(const char *s, size_t n, enum g711_law *law)
+{
+	if (n == 4 && !strncmp(s, "ulaw", 4))
+		*law = G711_ULAW;
+	else if (n == 4 && !strncmp(s, "alaw", 4))
+		*law = G711_ALAW;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* A[:B], each ulaw or alaw. */
+static int parse_g711(struct opts *o, const char *name, const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+
+	if (parse_law(arg, n, &o->g711_tx) ||
+	    (colon ? parse_law(colon + 1, strlen(colon + 1), &o->g711_rx)
+		   : (o->g711_rx = o->g711_tx, 0)))
+		return arg_error("--%s: '%s' is not LAW or LAW:LAW (ulaw, alaw)", name, arg);
+	return 0;
+}
+
 static int parse_one(struct opts *o, int id, const char *arg)
 {
 	const char *name = opt_name(id);
@@ -309,6 +353,8 @@ static int parse_one(struct opts *o, int id, const char *arg)
 		return 0;
 	case O_SRTP_KEY:
 		return parse_srtp_key(o, name, arg);
+	case O_G711:
+		return parse_g711(o, name, arg);
 	}
 	return 0;
 }
@@ -408,6 +454,18 @@ static int parse_args(struct opts *o, int argc, char **argv)
 				 md->name);
 	if (o->mode == M_RTCP && (rc = rtcp_check_args(o)))
 		return rc;
+	o->pt_b = o->pt;
+	if (o->g711_tx) {
+		if (o->size < G711_MIN_SIZE)
+			return arg_error("%s: --g711 needs --size %d or more", md->name,
+					 G711_MIN_SIZE);
+		if (g711_check())
+			return 2;
+		if (!(o->given & BIT(O_PT))) {
+			o->pt = g711_pt(o->g711_tx);
+			o->pt_b = g711_pt(o->g711_rx);
+		}
+	}
 	if (check_family(md->name, &o->to[0], &o->from) ||
 	    check_family(md->name, &o->to[0], &o->local) ||
 	    check_family(md->name, &o->a, &o->relay_a[0]) ||

@@ -11,6 +11,7 @@
 struct leg {
 	struct tx tx;
 	struct rx rx;
+	struct g711_rx g711;
 	pthread_t tx_th, rx_th;
 	bool tx_started, rx_started;
 };
@@ -58,12 +59,21 @@ int cmd_pair(const struct opts *o)
 		return 1;
 	}
 	tx_init(&legs[0].tx, o, fa, o->relay_a, o->n_relay_a, conn, o->ssrc);
+	/* --g711 A:B: a sends A codes that b expects translated into B, and the reverse. */
+	if (o->g711_tx) {
+		g711_rx_init(&legs[0].g711, o->g711_tx, o->g711_rx);
+		g711_rx_init(&legs[1].g711, o->g711_rx, o->g711_tx);
+		legs[0].rx.g711 = &legs[0].g711;
+		legs[1].rx.g711 = &legs[1].g711;
+	}
 	legs[0].rx.fd = fb;
 	legs[0].rx.srcs = o->relay_b;
 	legs[0].rx.n_srcs = o->n_relay_b;
 	if (o->both) {
 		tx_init(&legs[1].tx, o, fb, o->relay_b, o->n_relay_b, false,
 			o->ssrc + o->n_relay_a);
+		legs[1].tx.pt = o->pt_b;
+		legs[1].tx.g711 = o->g711_rx != G711_OFF;
 		legs[1].rx.fd = fa;
 		legs[1].rx.srcs = o->relay_a;
 		legs[1].rx.n_srcs = o->n_relay_a;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* rtpgen: the measuring RTP receiver used by send --rtt, sink and pair: loss, reordering,
- * duplicates and a latency histogram per run, after SRTP checks with --srtp-key; and its summary
- * output. */
+ * duplicates and a latency histogram per run, after SRTP checks with --srtp-key and G.711 payload
+ * checks with --g711; and its summary output. */
 #include "common.h"
 
 #include <errno.h>
@@ -115,6 +115,8 @@ static int seen_mark(struct rx_stream *st, uint64_t idx)
 static void rx_account(struct rx *rx, const uint8_t *p, size_t len, const struct endpoint *src,
 		       uint64_t now)
 {
+	uint8_t buf[G711_META];
+	const uint8_t *meta;
 	struct rx_stream *st;
 	uint64_t idx, stamp = 0;
 	bool ours;
@@ -138,15 +140,26 @@ static void rx_account(struct rx *rx, const uint8_t *p, size_t len, const struct
 		rx->non_rtp++;
 		return;
 	}
+	rx->pt_seen[(p[1] & 0x7f) / 32] |= 1u << (p[1] & 31);
+	meta = p + RTP_HDR_LEN;
+	if (rx->g711) {
+		/* Our sender never sets padding, an extension or CSRCs. */
+		if (p[0] != 0x80 || !g711_decode(rx->g711, p + RTP_HDR_LEN,
+						 (unsigned int)(len - RTP_HDR_LEN), buf)) {
+			rx->bad_payload++;
+			return;
+		}
+		meta = buf;
+	}
 	st = rx_stream_get(rx, get32(p + 8));
 	if (!st) {
 		rx->untracked++;
 		return;
 	}
-	ours = len >= MIN_SIZE && get32(p + 12) == PAYLOAD_MAGIC;
+	ours = rx->g711 || (len >= MIN_SIZE && get32(meta) == PAYLOAD_MAGIC);
 	if (ours) {
-		idx = get64(p + 16);
-		stamp = get64(p + 24);
+		idx = get64(meta + 4);
+		stamp = get64(meta + 12);
 	} else {
 		uint16_t seq = get16(p + 2);
 		uint64_t ext;
@@ -301,6 +314,8 @@ void print_rx_json(const struct rx *rx, const struct rx_report *r, const char *l
 	       rx->packets, rx->bytes, rx->unique, r->expected, r->lost, r->loss_pct, rx->reordered,
 	       rx->dups, rx->non_rtp, rx->wrong_src, rx->untracked, rx->bad_latency, rx->n_streams,
 	       lat, rx->lat.count, lat, r->p50, lat, r->p99, lat, r->max);
+	printf(",\"bad_payload\":%" PRIu64, rx->bad_payload);
+	print_pt_json(rx->pt_seen);
 	if (rx->srtp)
 		print_srtp_json(&rx->srtp_fails);
 }
@@ -314,10 +329,26 @@ void print_rx_text(const struct rx *rx, const struct rx_report *r, const char *l
 		printf(", non-RTP %" PRIu64, rx->non_rtp);
 	if (rx->n_srcs)
 		printf(", wrong source %" PRIu64, rx->wrong_src);
+	if (rx->g711)
+		printf(", bad G.711 payloads %" PRIu64, rx->bad_payload);
 	if (rx->srtp)
 		print_srtp_text(&rx->srtp_fails);
 	if (rx->lat.count)
 		printf("; %s p50 %.1f us, p99 %.1f us, max %.1f us", lat, r->p50, r->p99, r->max);
+}
+
+void print_pt_json(const uint32_t pt_seen[4])
+{
+	const char *sep = "";
+
+	printf(",\"payload_types\":[");
+	for (unsigned int pt = 0; pt < 128; pt++) {
+		if (pt_seen[pt / 32] & (1u << (pt % 32))) {
+			printf("%s%u", sep, pt);
+			sep = ",";
+		}
+	}
+	putchar(']');
 }
 
 void print_srtp_json(const struct srtp_fails *f)

@@ -12,6 +12,7 @@ int cmd_send(const struct opts *o)
 {
 	char to[EP_STRLEN + 8];
 	struct rx *rx = NULL;
+	struct g711_rx g;
 	struct tx t;
 	pthread_t th;
 	int fd, rc;
@@ -38,6 +39,11 @@ int cmd_send(const struct opts *o)
 		}
 		rx->fd = fd;
 		rx->tx = &t;
+		if (o->g711_tx) {
+			/* Replies come from a party of law B, translated into ours. */
+			g711_rx_init(&g, o->g711_rx, o->g711_tx);
+			rx->g711 = &g;
+		}
 		rx->wait_ns = (uint64_t)o->wait_ms * 1000000;
 		if (pthread_create(&th, NULL, tx_thread, &t)) {
 			fprintf(stderr, "rtpgen: can't start the sender thread\n");

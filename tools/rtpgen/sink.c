@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* rtpgen sink and echo: receive RTP (or check and unprotect SRTP) on one address, and either
- * measure it (sink) or send every packet back to its source (echo, SRTP protected again). */
+ * measure it (sink) or send every packet back to its source (echo, SRTP protected again); both
+ * check --g711 payloads. */
 #include "common.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@ int cmd_sink(const struct opts *o)
 {
 	char at[EP_STRLEN];
 	struct rx_report r;
+	struct g711_rx g;
 	struct rx *rx;
 	double secs;
 	int fd, rc;
@@ -29,6 +31,10 @@ int cmd_sink(const struct opts *o)
 	}
 	rx->fd = fd;
 	rx->expect = o->expect;
+	if (o->g711_tx) {
+		g711_rx_init(&g, o->g711_tx, o->g711_rx);
+		rx->g711 = &g;
+	}
 	if (o->duration_ns)
 		rx->deadline_ns = now_ns() + o->duration_ns;
 	rc = rx_run(rx) ? 1 : 0;
@@ -63,8 +69,11 @@ int cmd_echo(const struct opts *o)
 	struct endpoint names[RX_BATCH];
 	struct mmsghdr msgs[RX_BATCH], out[RX_BATCH];
 	struct iovec iov[RX_BATCH];
-	uint64_t echoed = 0, received = 0, errors = 0, deadline = 0, start;
+	uint64_t echoed = 0, received = 0, errors = 0, bad_payload = 0, deadline = 0, start;
+	uint32_t pt_seen[4] = {0};
 	struct srtpx *dec = NULL, *enc = NULL;
+	uint8_t meta[G711_META];
+	struct g711_rx g;
 	struct srtp_fails fails = {0};
 	char at[EP_STRLEN];
 	uint8_t *bufs;
@@ -87,6 +96,8 @@ int cmd_echo(const struct opts *o)
 		msgs[k].msg_hdr.msg_iovlen = 1;
 		msgs[k].msg_hdr.msg_name = &names[k];
 	}
+	if (o->g711_tx)
+		g711_rx_init(&g, o->g711_tx, o->g711_rx);
 	start = now_ns();
 	if (o->duration_ns)
 		deadline = start + o->duration_ns;
@@ -110,8 +121,19 @@ int cmd_echo(const struct opts *o)
 		for (int k = 0; k < r; k++) {
 			unsigned int len = msgs[k].msg_len;
 
+			const uint8_t *p = iov[k].iov_base;
+
 			if (!unprotect_rtp(dec, iov[k].iov_base, &len, RX_BUF, &fails))
 				continue;
+			/* --g711: RTP is checked and counted, and echoed whatever it carries. */
+			if (len >= RTP_HDR_LEN && (p[0] >> 6) == 2 &&
+			    !(p[1] >= 192 && p[1] <= 223)) {
+				pt_seen[(p[1] & 0x7f) / 32] |= 1u << (p[1] & 31);
+				if (o->g711_tx &&
+				    (p[0] != 0x80 ||
+				     !g711_decode(&g, p + RTP_HDR_LEN, len - RTP_HDR_LEN, meta)))
+					bad_payload++;
+			}
 			if (enc && srtpx_rtp(enc, iov[k].iov_base, &len, RX_BUF)) {
 				errors++;
 				continue;
@@ -145,6 +167,12 @@ int cmd_echo(const struct opts *o)
 		printf("rtpgen echo at %s: received %" PRIu64 ", echoed %" PRIu64
 		       ", errors %" PRIu64,
 		       at, received, echoed, errors);
+	if (o->json) {
+		printf(",\"bad_payload\":%" PRIu64, bad_payload);
+		print_pt_json(pt_seen);
+	} else if (o->g711_tx) {
+		printf(", bad G.711 payloads %" PRIu64, bad_payload);
+	}
 	if (dec)
 		(o->json ? print_srtp_json : print_srtp_text)(&fails);
 	printf(o->json ? "}\n" : "\n");

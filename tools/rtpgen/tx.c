@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* rtpgen: the paced RTP sender used by send and pair: batches through sendmmsg on a schedule
- * of --pps, with a bounded backlog when it falls behind, SRTP-protected with --srtp-key; and its
- * summary output. */
+ * of --pps, with a bounded backlog when it falls behind, SRTP-protected with --srtp-key, G.711
+ * payloads with --g711; and its summary output. */
 #include "common.h"
 
 #include <errno.h>
@@ -27,6 +27,9 @@ void tx_init(struct tx *t, const struct opts *o, int fd, const struct endpoint *
 	t->batch = o->batch;
 	t->ssrc = ssrc;
 	t->pt = o->pt;
+	if (o->mode == M_SEND)
+		t->delay_ns = (uint64_t)o->delay_ms * 1000000;
+	t->g711 = o->g711_tx != G711_OFF;
 	atomic_init(&t->done, false);
 }
 
@@ -49,6 +52,10 @@ static void rtp_fill(struct tx *t, struct mmsghdr *m, uint64_t j, uint64_t stamp
 	put16(p + 2, (uint16_t)(seq_base + seq));
 	put32(p + 4, ts_base + (uint32_t)(seq * TS_STEP));
 	put32(p + 8, ssrc);
+	if (t->g711) {
+		g711_put(p + RTP_HDR_LEN, t->size - RTP_HDR_LEN, seq, stamp);
+		return;
+	}
 	put32(p + 12, PAYLOAD_MAGIC);
 	put64(p + 16, seq);
 	put64(p + 24, stamp);
@@ -83,6 +90,8 @@ int tx_run(struct tx *t)
 		msgs[k].msg_hdr.msg_iov = &iov[k];
 		msgs[k].msg_hdr.msg_iovlen = 1;
 	}
+	if (t->delay_ns)
+		sleep_until(now_ns() + t->delay_ns);
 	debt_max = t->pps * MAX_DEBT_NS / NSEC;
 	if (debt_max < t->batch)
 		debt_max = t->batch;
