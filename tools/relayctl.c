@@ -292,6 +292,7 @@ static json_t *stream_obj(const char *call_id, const char *tag, json_t *media, j
 	json_object_set_new(o, "errors", json_integer(jint(st, "errors")));
 	json_object_set_new(o, "srtp_auth_failures", json_integer(jint(st, "srtp auth failures")));
 	json_object_set_new(o, "srtp_replays", json_integer(jint(st, "srtp replays")));
+	json_object_set_new(o, "overload_drops", json_integer(jint(st, "overload drops")));
 	json_object_set_new(o, "kernel_packets", json_integer(jint(kst, "packets")));
 	json_object_set_new(o, "kernel_bytes", json_integer(jint(kst, "bytes")));
 	json_object_set_new(o, "last_packet", json_integer(jint(s, "last packet")));

@@ -157,18 +157,29 @@ struct codec_enc {
 	bool dtx;
 };
 
+bool codec_runs_at(enum codec_id id, unsigned int rate)
+{
+	if (id <= CODEC_NONE || id >= CODEC_MAX || !defs[id].transcodable)
+		return false;
+	if (rate == defs[id].sample_rate)
+		return true;
+	if (id == CODEC_OPUS)
+		return rate == 8000 || rate == 12000 || rate == 16000 || rate == 24000;
+	/* spandsp's G.722 at 8 kHz: the lower sub-band only (an 8 kHz source has no upper one) */
+	return id == CODEC_G722 && rate == 8000;
+}
+
 /* The PCM rate a coder of id runs at when asked for rate (0 = the codec's own), 0 when it
- * cannot: libopus works at 8, 12, 16, 24 or 48 kHz, spandsp's coders at their own rate only. */
+ * cannot. */
 static unsigned int pcm_rate(enum codec_id id, unsigned int rate, const char **err)
 {
-	unsigned int own = defs[id].sample_rate;
-
-	if (!rate || rate == own)
-		return own;
-	if (id == CODEC_OPUS && (rate == 8000 || rate == 12000 || rate == 16000 || rate == 24000))
+	if (!rate)
+		return defs[id].sample_rate;
+	if (codec_runs_at(id, rate))
 		return rate;
-	*err = id == CODEC_OPUS ? "Opus runs at 8000, 12000, 16000, 24000 or 48000 Hz only"
-				: "sample rate not supported by the codec";
+	*err = id == CODEC_OPUS	  ? "Opus runs at 8000, 12000, 16000, 24000 or 48000 Hz only"
+	       : id == CODEC_G722 ? "G.722 runs at 8000 or 16000 Hz only"
+				  : "sample rate not supported by the codec";
 	return 0;
 }
 
@@ -198,7 +209,7 @@ struct codec_dec *codec_dec_new(enum codec_id id, unsigned int rate, const char 
 	d->id = id;
 	d->rate = rate;
 	if (id == CODEC_G722) {
-		d->g722 = g722_decode_init(NULL, 64000, 0);
+		d->g722 = g722_decode_init(NULL, 64000, rate == 8000 ? G722_SAMPLE_RATE_8000 : 0);
 		if (!d->g722) {
 			*err = "g722_decode_init failed";
 			goto fail;
@@ -253,7 +264,8 @@ int codec_decode(struct codec_dec *d, const uint8_t *payload, size_t len, int16_
 		n = (int)len;
 		break;
 	case CODEC_G722:
-		if (len > max / 2 || len > MAX_FRAME)
+		/* A byte is two samples at 16 kHz, one at 8 kHz. */
+		if (len * (d->rate / 8000) > max || len > MAX_FRAME)
 			return len > MAX_FRAME ? -EINVAL : -ENOSPC;
 		n = g722_decode(d->g722, pcm, payload, (int)len);
 		if (n < 0)
@@ -386,7 +398,7 @@ struct codec_enc *codec_enc_new(enum codec_id id, unsigned int rate,
 	e->id = id;
 	e->rate = rate;
 	if (id == CODEC_G722) {
-		e->g722 = g722_encode_init(NULL, 64000, 0);
+		e->g722 = g722_encode_init(NULL, 64000, rate == 8000 ? G722_SAMPLE_RATE_8000 : 0);
 		if (!e->g722) {
 			*err = "g722_encode_init failed";
 			goto fail;
@@ -433,10 +445,11 @@ int codec_encode(struct codec_enc *e, const int16_t *pcm, size_t samples, uint8_
 						     : linear_to_alaw(pcm[i]);
 		return (int)samples;
 	case CODEC_G722:
-		/* Two samples per byte at 64 kbit/s; an odd count would lose its last sample. */
-		if (samples % 2 || samples > 2 * (size_t)MAX_FRAME)
+		/* Two samples a byte at 16 kHz (an odd count would lose its last sample), one at
+		 * 8 kHz. */
+		if (samples % (e->rate / 8000) || samples > 2 * (size_t)MAX_FRAME)
 			return -EINVAL;
-		if (samples / 2 > max)
+		if (samples / (e->rate / 8000) > max)
 			return -ENOSPC;
 		n = g722_encode(e->g722, out, pcm, (int)samples);
 		return n < 0 ? -EINVAL : n;

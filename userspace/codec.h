@@ -53,6 +53,10 @@ struct codec_opus_opts {
  * parameters are ignored. */
 void codec_opus_fmtp(const char *fmtp, size_t len, struct codec_opus_opts *o);
 
+/* Whether codec id's coders can work on PCM at rate: their own sample_rate; Opus also 8000,
+ * 12000, 16000, 24000; G.722 also 8000 (its lower sub-band only: what an 8 kHz source has). */
+bool codec_runs_at(enum codec_id id, unsigned int rate);
+
 struct codec_dec;
 struct codec_enc;
 

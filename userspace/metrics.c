@@ -82,6 +82,9 @@ char *metrics_render(size_t *len)
 	    "SRTP/SRTCP packets dropped: authentication failed.", sum.srtp_auth_failures);
 	one(f, "srtp_replays_total", "counter", "SRTP/SRTCP packets dropped: replayed.",
 	    sum.srtp_replays);
+	one(f, "overload_drops_total", "counter",
+	    "Packets to transcode dropped: they waited too long for an overloaded worker.",
+	    sum.overload_drops);
 	gauge_f(f, "packet_rate", "Packets per second over the last second.", t->packet_rate);
 	gauge_f(f, "byte_rate", "Userspace bytes per second over the last second.", t->byte_rate);
 	gauge_f(f, "error_rate", "Errors per second over the last second.", t->error_rate);

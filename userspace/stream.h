@@ -97,6 +97,7 @@ struct stream {
 	struct rtcp_rx rtcp_rx;
 	struct rtcp_tx rtcp_tx;
 	int64_t rtcp_due_us; /* when the next report is due (unix µs); 0 = none yet */
+	bool rx_stamped;     /* its socket gives receive times (SO_TIMESTAMPNS) */
 
 	/* Published by the worker, read by anyone: counters are relaxed atomics, the learned
 	 * address a seqlock (the worker is the only writer). */

@@ -179,32 +179,27 @@ static bool is_audio(enum codec_id id)
 	return id != CODEC_TELEPHONE_EVENT && id != CODEC_CN;
 }
 
-/* The PCM rate the encoder runs at: the codec's own, but Opus encodes at the highest rate an
- * input decodes to (an Opus input: 48000), so a narrowband source costs a narrowband encode
- * and no resampling. */
+/* The PCM rate the encoder runs at: the highest rate an input has (an Opus input: 48000) when
+ * the output codec runs at it (Opus: any; G.722: 8000), else the codec's own; so a narrowband
+ * source costs a narrowband encode and no resampling. */
 static unsigned int out_pcm_rate(const struct tc_params *p)
 {
 	unsigned int rate = 0;
 
-	if (p->out.id != CODEC_OPUS)
-		return codec_get(p->out.id)->sample_rate;
 	for (unsigned int i = 0; i < p->n_in; i++) {
 		const struct codec_def *d = codec_get(p->in[i].id);
 
 		if (d && is_audio(d->id) && d->sample_rate > rate)
 			rate = d->sample_rate;
 	}
-	return rate ? rate : codec_get(CODEC_OPUS)->sample_rate;
+	return codec_runs_at(p->out.id, rate) ? rate : codec_get(p->out.id)->sample_rate;
 }
 
-/* The PCM rate input codec d decodes at: Opus straight at the output's rate (all the output
- * rates are Opus rates), the others at their own. */
+/* The PCM rate input codec d decodes at: the output's when it can (no resampler), else its
+ * own. */
 static unsigned int in_pcm_rate(const struct codec_def *d, unsigned int out_rate)
 {
-	if (d->id == CODEC_OPUS && (out_rate == 8000 || out_rate == 12000 || out_rate == 16000 ||
-				    out_rate == 24000 || out_rate == 48000))
-		return out_rate;
-	return d->sample_rate;
+	return codec_runs_at(d->id, out_rate) ? out_rate : d->sample_rate;
 }
 
 struct transcoder *transcoder_new(const struct tc_params *p, const char **err)

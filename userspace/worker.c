@@ -27,6 +27,7 @@
 #define EP_EVENTS	 64
 #define TX_MAX		 (BATCH * TC_MAX_OUT) /* a batch of packets, each transcoded into several */
 #define MAX_BATCHES	 4		      /* per stream per wake-up */
+#define STALE_US	 200000		      /* older audio is not transcoded: overload */
 #define RTCP_FIRST_US	 1000000	      /* the relay's first report after its stream starts */
 #define RTCP_INTERVAL_US 5000000	      /* RFC 3550's minimum interval */
 
@@ -61,6 +62,8 @@ struct worker {
 	struct mmsghdr rx[BATCH], tx[TX_MAX];
 	struct iovec rx_iov[BATCH], tx_iov[TX_MAX];
 	struct endpoint rx_src[BATCH], tx_dst[TX_MAX];
+	/* The kernel's receive time of each packet, on sockets that ask for it (transcoding). */
+	uint8_t rx_ctl[BATCH][CMSG_SPACE(sizeof(struct timespec))];
 	uint8_t buf[BATCH][PKT_MAX];
 	uint8_t xout[TX_MAX][TC_PKT_MAX]; /* transcoders' output */
 	unsigned int xout_len[TC_MAX_OUT];
@@ -228,6 +231,34 @@ void workers_poll(void (*latched)(struct stream *s), void (*done)(struct stream 
 	}
 }
 
+/* A transcoding stream's packets carry their receive time, so that a worker that fell behind
+ * skips the audio that waited too long instead of spending a codec's time on it. */
+static void stamp_rx(struct worker *w, struct stream *s)
+{
+	int on = 1;
+
+	if (!s->cfg.xcode || s->rx_stamped)
+		return;
+	if (setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)))
+		log_warn_rl("worker %d: no receive times on port %u: %s", w->id, ep_port(&s->local),
+			    strerror(errno));
+	s->rx_stamped = true;
+}
+
+/* The packet waited in the socket longer than STALE_US (the worker is overloaded). */
+static bool stale(const struct msghdr *mh, int64_t now_us)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR((struct msghdr *)mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			return now_us - ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000) >
+			       STALE_US;
+		}
+	return false;
+}
+
 static void handle_msgs(struct worker *w)
 {
 	struct msg *q;
@@ -250,12 +281,14 @@ static void handle_msgs(struct worker *w)
 		switch (q[i].type) {
 		case MSG_ADD:
 			stream_set_cfg(s, &q[i].cfg);
+			stamp_rx(w, s);
 			if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, s->fd, &ev))
 				log_err("worker %d: cannot poll fd %d: %s", w->id, s->fd,
 					strerror(errno));
 			break;
 		case MSG_UPDATE:
 			stream_set_cfg(s, &q[i].cfg);
+			stamp_rx(w, s);
 			break;
 		case MSG_REMOVE:
 			stream_release(s);
@@ -476,7 +509,9 @@ static void stream_readable(struct worker *w, struct stream *s)
 			w->rx[i].msg_hdr = (struct msghdr){.msg_name = &w->rx_src[i],
 							   .msg_namelen = sizeof(w->rx_src[i]),
 							   .msg_iov = &w->rx_iov[i],
-							   .msg_iovlen = 1};
+							   .msg_iovlen = 1,
+							   .msg_control = w->rx_ctl[i],
+							   .msg_controllen = sizeof(w->rx_ctl[i])};
 		}
 		n = recvmmsg(s->fd, w->rx, BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
@@ -511,9 +546,14 @@ static void stream_readable(struct worker *w, struct stream *s)
 			dst = stream_dest(sink);
 			if (!ep_is_set(dst) || ep_is_any(dst) || !ep_port(dst))
 				continue;
-			if (!rtcp && to_transcode(s, w->buf[i], len))
+			if (!rtcp && to_transcode(s, w->buf[i], len)) {
+				if (stale(&w->rx[i].msg_hdr, now_us)) {
+					atomic_fetch_add_explicit(&s->overload_drops, 1,
+								  memory_order_relaxed);
+					continue;
+				}
 				transcode_tx(w, s, &acct, sink, dst, w->buf[i], len);
-			else
+			} else
 				queue_tx(w, s, &acct, sink, dst, w->buf[i], len, PKT_MAX, rtcp);
 		}
 		account(s, &acct.packets, &acct.bytes, acct.now);

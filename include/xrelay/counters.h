@@ -11,6 +11,7 @@
 	X(errors, "errors")                         \
 	X(srtp_auth_failures, "srtp auth failures") \
 	X(srtp_replays, "srtp replays")             \
-	X(rtcp_errors, "rtcp errors")
+	X(rtcp_errors, "rtcp errors")               \
+	X(overload_drops, "overload drops")
 
 #endif
