@@ -318,6 +318,35 @@ static struct bnode *call_answer(struct call *c, const char *fmts, const char *a
 	return r;
 }
 
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {0, (long)ms * 1000000};
+
+	nanosleep(&ts, NULL);
+}
+
+/* One second of tone both ways, A's packets kept in sent (when given), then what arrived. */
+static void exchange(struct call *c, struct tx *ta, struct tx *tb, struct rx *ra, struct rx *rb,
+		     uint8_t (*sent)[PKT], size_t *sent_len)
+{
+	uint8_t pkt[PKT];
+
+	for (int i = 0; i < FRAMES; i++) {
+		size_t len = tx_audio(ta, pkt, 0);
+
+		if (sent) {
+			memcpy(sent[i], pkt, len);
+			sent_len[i] = len;
+		}
+		assert_int_equal(udp_send(c->A.rtp, LO, c->relay_for_A, pkt, len), 0);
+		len = tx_audio(tb, pkt, 0);
+		assert_int_equal(udp_send(c->B.rtp, LO, c->relay_for_B, pkt, len), 0);
+		sleep_ms(2);
+	}
+	rx_collect(rb, c->B.rtp, 400);
+	rx_collect(ra, c->A.rtp, 100);
+}
+
 /* The payload type an SDP maps to rtpmap (e.g. "opus/48000", "telephone-event/8000"), matched
  * case-insensitively at the start of the a=rtpmap value; -1 when none. */
 static int sdp_pt(const char *sdp, const char *rtpmap)
@@ -446,13 +475,6 @@ static void check_audio(const struct rx *r, const struct expect *e, const char *
 	free(pcm);
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {0, (long)ms * 1000000};
-
-	nanosleep(&ts, NULL);
-}
-
 /* The RMS level of the tone a party sends, as audio_rms_dbfs measures it. */
 static double sent_dbfs(const struct tcodec *c, double freq)
 {
@@ -475,7 +497,7 @@ static void pair_run(struct call *c, const struct tcodec *x, const struct tcodec
 	int x_pt = x->static_pt >= 0 ? x->static_pt : 96, y_pt;
 	struct tx ta, tb;
 	struct rx *ra = calloc(1, sizeof(*ra)), *rb = calloc(1, sizeof(*rb));
-	uint8_t pkt[PKT], sent_a[FRAMES][PKT];
+	uint8_t sent_a[FRAMES][PKT];
 	size_t sent_a_len[FRAMES];
 	struct bnode *r;
 	const struct bnode *q;
@@ -503,18 +525,7 @@ static void pair_run(struct call *c, const struct tcodec *x, const struct tcodec
 
 	tx_init(&ta, x, (uint8_t)x_pt, 0xa0a0a001, 1000);
 	tx_init(&tb, y, (uint8_t)y_pt, 0xb0b0b002, 400);
-	for (int i = 0; i < FRAMES; i++) {
-		size_t len = tx_audio(&ta, pkt, 0);
-
-		memcpy(sent_a[i], pkt, len);
-		sent_a_len[i] = len;
-		assert_int_equal(udp_send(c->A.rtp, LO, c->relay_for_A, pkt, len), 0);
-		len = tx_audio(&tb, pkt, 0);
-		assert_int_equal(udp_send(c->B.rtp, LO, c->relay_for_B, pkt, len), 0);
-		sleep_ms(2);
-	}
-	rx_collect(rb, c->B.rtp, 400);
-	rx_collect(ra, c->A.rtp, 100);
+	exchange(c, &ta, &tb, ra, rb, sent_a, sent_a_len);
 
 	e = (struct expect){y,
 			    (uint8_t)y_pt,
@@ -1082,7 +1093,6 @@ static void test_loss_reorder(void **state)
 static void test_ptime(void **state)
 {
 	struct rx *ra = calloc(1, sizeof(*ra)), *rb = calloc(1, sizeof(*rb));
-	uint8_t pkt[PKT];
 	struct expect e;
 	struct call c;
 	struct tx ta, tb;
@@ -1097,16 +1107,7 @@ static void test_ptime(void **state)
 	expect_result(call_answer(&c, "8", "a=rtpmap:8 PCMA/8000\\r\\n"), "ok");
 	tx_init(&ta, &PCMU, 0, 0xa4a4a4a4, 1000);
 	tx_init(&tb, &PCMA, 8, 0xb4b4b4b4, 400);
-	for (int i = 0; i < FRAMES; i++) {
-		size_t len = tx_audio(&ta, pkt, 0);
-
-		assert_int_equal(udp_send(c.A.rtp, LO, c.relay_for_A, pkt, len), 0);
-		len = tx_audio(&tb, pkt, 0);
-		assert_int_equal(udp_send(c.B.rtp, LO, c.relay_for_B, pkt, len), 0);
-		sleep_ms(2);
-	}
-	rx_collect(rb, c.B.rtp, 400);
-	rx_collect(ra, c.A.rtp, 100);
+	exchange(&c, &ta, &tb, ra, rb, NULL, NULL);
 	e = (struct expect){&PCMA, 8,  40, FRAMES / 2 - 1, FRAMES / 2, 1000, sent_dbfs(&PCMU, 1000),
 			    2,	   0.9};
 	check_audio(rb, &e, "PCMU 20 ms -> PCMA 40 ms at B");
@@ -1227,7 +1228,6 @@ static void test_restart(void **state)
 	char dir[] = "/tmp/xrelay-tc-state.XXXXXX", opt[64], rm[96];
 	const char *args[] = {"--xdp=off", "--port-min=33000", "--port-max=33999", opt, NULL};
 	struct rx *ra = calloc(1, sizeof(*ra)), *rb = calloc(1, sizeof(*rb));
-	uint8_t pkt[PKT];
 	struct expect e;
 	struct call c;
 	struct tx ta, tb;
@@ -1245,16 +1245,7 @@ static void test_restart(void **state)
 	daemon_start(&c.d, args);
 	tx_init(&ta, &PCMU, 0, 0xa7a7a7a7, 1000);
 	tx_init(&tb, &OPUS, 96, 0xb7b7b7b7, 400);
-	for (int i = 0; i < FRAMES; i++) {
-		size_t len = tx_audio(&ta, pkt, 0);
-
-		assert_int_equal(udp_send(c.A.rtp, LO, c.relay_for_A, pkt, len), 0);
-		len = tx_audio(&tb, pkt, 0);
-		assert_int_equal(udp_send(c.B.rtp, LO, c.relay_for_B, pkt, len), 0);
-		sleep_ms(2);
-	}
-	rx_collect(rb, c.B.rtp, 400);
-	rx_collect(ra, c.A.rtp, 100);
+	exchange(&c, &ta, &tb, ra, rb, NULL, NULL);
 	e = (struct expect){&OPUS, 96, 20, FRAMES - 2, FRAMES, 1000, sent_dbfs(&PCMU, 1000),
 			    3,	   0.9};
 	check_audio(rb, &e, "PCMU -> opus at B after the restart");
