@@ -148,11 +148,14 @@ xdp_attached() { # DEV -- 0 when the relay's DEV has an XDP program
 # An entry no call owns (10.11.1.1:30999, counter slot 4000), as a run that died between a
 # delete and its entry's removal would leave: the next start must remove it.
 stale_entry() {
-	_z4="00 00 00 00" _z16="00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00"
+	_z4="00 00 00 00" _z8="00 00 00 00 00 00 00 00"
+	_z16="$_z8 $_z8"
+	# struct xr_fwd_entry (include/xrelay/abi.h): addresses, ports, family 4, flags 0,
+	# stats_idx 4000, pt_allow 0, no translation (xlate, its PTs, padding), gen 1.
 	# shellcheck disable=SC2086 # hex bytes, one word each
 	bpftool map update pinned "$PIN_ROOT/xr_fwd" key hex 0a 0b 01 01 $_z4 $_z4 $_z4 79 17 04 00 \
 		value hex $_z16 $_z16 $_z16 00 00 00 00 00 00 04 00 $_z4 a0 0f 00 00 \
-		$_z16 00 00 00 00 00 00 00 01 2>>"$T/ng.err" || fail "bpftool cannot add an entry"
+		$_z16 $_z8 00 00 00 00 00 00 00 01 2>>"$T/ng.err" || fail "bpftool cannot add an entry"
 }
 
 restart() { # N SIGNAL -- sets RESTART_MS: from the signal to the new daemon's first pong
