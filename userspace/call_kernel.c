@@ -52,6 +52,8 @@ static const char *why_not(struct media *m, int comp, struct kernel_fwd *f)
 	if (m->hold_any || p->hold_any)
 		return "on hold";
 	sink = sink_of(m, p, comp);
+	if (ep_family(&s->local) != ep_family(&sink->local))
+		return "ipv4-ipv6 bridge";
 	pcomp = sink == p->streams[COMP_RTP] ? COMP_RTP : COMP_RTCP;
 	if (!known_peer(m, comp, &src))
 		return "not latched";
@@ -98,6 +100,10 @@ const char *media_kernel_why(struct media *m, int comp)
 		/* An entry that sends the stream's packets up still guards its source. */
 		if (m->kfwd[comp].flags & XR_F_TRANSFORM)
 			return "srtp transform";
+		/* The payload types that pass stay in the kernel, the others go to the worker's
+		 * transcoder (PCMU <-> PCMA alone: the kernel translates it). */
+		if (comp == COMP_RTP && m->kfwd[comp].pt_allow && !m->kfwd[comp].xlate)
+			return "transcoding";
 		if (comp == COMP_RTCP && !(m->kfwd[comp].flags & XR_F_RTCP))
 			return "rtcp statistics";
 		return NULL;
