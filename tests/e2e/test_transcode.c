@@ -4,6 +4,8 @@
  * every codec pair, RFC 4733 events and in-band DTMF, loss and reordering, ptime, and the SDP. */
 #include "audio.h"
 #include "e2e.h"
+#include "sdes.h"
+#include "srtp.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -229,6 +231,7 @@ struct call {
 	char id[64];
 	char to_B[4096], to_A[4096];
 	struct bnode *offer_reply, *answer_reply;
+	const char *proto_A; /* the caller's m= protocol; NULL: RTP/AVP */
 };
 
 static const char *const DAEMON_OPTS[] = {"--xdp=off", "--port-min=33000", "--port-max=33999",
@@ -262,13 +265,13 @@ static void call_close(struct call *c, bool stop)
 		assert_int_equal(daemon_stop(&c->d), 0);
 }
 
-static const char *sdp_make(char *buf, size_t size, uint16_t port, const char *fmts,
-			    const char *attrs)
+static const char *sdp_make(char *buf, size_t size, uint16_t port, const char *proto,
+			    const char *fmts, const char *attrs)
 {
 	int n = snprintf(buf, size,
 			 "v=0\\r\\no=- 1545997027 1 IN IP4 " LO "\\r\\ns=tester\\r\\nt=0 0\\r\\n"
-			 "m=audio %u RTP/AVP %s\\r\\nc=IN IP4 " LO "\\r\\n%s",
-			 port, fmts, attrs);
+			 "m=audio %u %s %s\\r\\nc=IN IP4 " LO "\\r\\n%s",
+			 port, proto ? proto : "RTP/AVP", fmts, attrs);
 
 	assert_true(n > 0 && (size_t)n < size);
 	return buf;
@@ -292,7 +295,8 @@ static struct bnode *call_offer(struct call *c, const char *fmts, const char *at
 
 	r = ng(&c->d, c->a,
 	       "{\"command\":\"offer\",\"call-id\":\"%s\",\"from-tag\":\"A\",\"sdp\":\"%s\"%s}",
-	       c->id, sdp_make(sdp, sizeof(sdp), c->A.rtp_port, fmts, attrs), opts ? opts : "");
+	       c->id, sdp_make(sdp, sizeof(sdp), c->A.rtp_port, c->proto_A, fmts, attrs),
+	       opts ? opts : "");
 	c->offer_reply = r;
 	if (bn_str_eq(bn_dict_get(r, "result"), "ok")) {
 		keep_sdp(r, c->to_B, sizeof(c->to_B));
@@ -309,7 +313,7 @@ static struct bnode *call_answer(struct call *c, const char *fmts, const char *a
 	r = ng(&c->d, c->a,
 	       "{\"command\":\"answer\",\"call-id\":\"%s\",\"from-tag\":\"A\",\"to-tag\":\"B\","
 	       "\"sdp\":\"%s\"}",
-	       c->id, sdp_make(sdp, sizeof(sdp), c->B.rtp_port, fmts, attrs));
+	       c->id, sdp_make(sdp, sizeof(sdp), c->B.rtp_port, NULL, fmts, attrs));
 	c->answer_reply = r;
 	if (bn_str_eq(bn_dict_get(r, "result"), "ok")) {
 		keep_sdp(r, c->to_A, sizeof(c->to_A));
@@ -1260,6 +1264,75 @@ static void test_restart(void **state)
 	assert_int_equal(system(rm), 0);
 }
 
+/* SRTP and transcoding on one leg: A speaks SRTP with PCMU, B plain RTP with PCMA. The relay
+ * decrypts A's packets, translates them, and sends B plain PCMA; B's PCMA reaches A as PCMU,
+ * encrypted with the key the relay gave A. Every byte is checked after decryption. */
+static void test_srtp_transcode(void **state)
+{
+	struct sdes_crypto a_key, relay_key;
+	struct srtpx *a_tx, *a_rx;
+	char line[SDES_MAX_LINE_LEN], attrs[SDES_MAX_LINE_LEN + 64];
+	const char *cr, *why = NULL;
+	uint8_t pkt[PKT], got[PKT];
+	unsigned int len;
+	struct call c;
+	int n;
+
+	assert_int_equal(srtpx_init(), 0);
+	call_open(&c, true);
+	c.proto_A = "RTP/SAVP";
+	assert_int_equal(sdes_generate(&a_key, &sdes_suites[SDES_AES_CM_128_HMAC_SHA1_80], 1), 0);
+	assert_true(sdes_format(&a_key, line, sizeof(line)) > 0);
+	snprintf(attrs, sizeof(attrs), "a=rtpmap:0 PCMU/8000\\r\\na=crypto:%s\\r\\n", line);
+	expect_result(call_offer(&c, "0", attrs,
+				 ",\"codec\":{\"transcode\":[\"PCMA\"]},"
+				 "\"transport-protocol\":\"RTP/AVP\""),
+		      "ok");
+	assert_non_null(strstr(c.to_B, "RTP/AVP 0 8"));
+	expect_result(call_answer(&c, "8", "a=rtpmap:8 PCMA/8000\\r\\n"), "ok");
+	assert_non_null(strstr(c.to_A, "RTP/SAVP 0"));
+	cr = strstr(c.to_A, "a=crypto:");
+	assert_non_null(cr);
+	cr += 9;
+	if (sdes_parse(cr, strcspn(cr, "\r\n"), &relay_key, &why))
+		fail_msg("answer's crypto line: %s", why);
+	a_tx = srtpx_new(&a_key, SRTPX_ENCRYPT);
+	a_rx = srtpx_new(&relay_key, SRTPX_DECRYPT);
+	assert_true(a_tx && a_rx);
+	for (int i = 0; i < 10; i++) {
+		/* A -> B: SRTP PCMU in, plain PCMA out, header kept */
+		rtp_hdr(pkt, 0, false, (uint16_t)(500 + i), 160u * (uint32_t)i, 0xa8a8a8a8);
+		for (int k = 0; k < 160; k++)
+			pkt[12 + k] = (uint8_t)(i * 160 + k);
+		len = 172;
+		assert_int_equal(srtpx_rtp(a_tx, pkt, &len, sizeof(pkt)), SRTPX_OK);
+		assert_int_equal(udp_send(c.A.rtp, LO, c.relay_for_A, pkt, len), 0);
+		n = udp_recv(c.B.rtp, got, sizeof(got), 1000, NULL);
+		if (n != 172)
+			fail_msg("A->B #%d: %d bytes arrived, want 172 in clear", i, n);
+		assert_int_equal(got[1] & 0x7f, 8);
+		assert_int_equal(get32(got + 8), 0xa8a8a8a8);
+		for (int k = 0; k < 160; k++)
+			assert_int_equal(got[12 + k], ulaw_to_alaw((uint8_t)(i * 160 + k)));
+		/* B -> A: plain PCMA in, SRTP PCMU out */
+		rtp_hdr(pkt, 8, false, (uint16_t)(900 + i), 160u * (uint32_t)i, 0xb8b8b8b8);
+		for (int k = 0; k < 160; k++)
+			pkt[12 + k] = (uint8_t)(i + k);
+		assert_int_equal(udp_send(c.B.rtp, LO, c.relay_for_B, pkt, 172), 0);
+		n = udp_recv(c.A.rtp, got, sizeof(got), 1000, NULL);
+		assert_true(n > 172); /* the SRTP tag */
+		len = (unsigned int)n;
+		assert_int_equal(srtpx_rtp(a_rx, got, &len, sizeof(got)), SRTPX_OK);
+		assert_int_equal(len, 172);
+		assert_int_equal(got[1] & 0x7f, 0);
+		for (int k = 0; k < 160; k++)
+			assert_int_equal(got[12 + k], alaw_to_ulaw((uint8_t)(i + k)));
+	}
+	srtpx_free(a_tx);
+	srtpx_free(a_rx);
+	call_close(&c, true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1280,6 +1353,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_always_transcode, daemons_teardown),
 		cmocka_unit_test_teardown(test_rtcp_reports, daemons_teardown),
 		cmocka_unit_test_teardown(test_restart, daemons_teardown),
+		cmocka_unit_test_teardown(test_srtp_transcode, daemons_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
