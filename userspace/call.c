@@ -620,6 +620,52 @@ static int parse_sdp(struct sdp *s, const struct call_opts *o, const char **err)
 	return 0;
 }
 
+/* The recipient's codecs from an earlier answer, for a re-offer without codec options. */
+static const struct media_codecs *prior_codecs(const struct call_opts *o, size_t i)
+{
+	struct call *c = o->call_id ? call_lookup(o->call_id) : NULL;
+	struct monologue *x = c && o->from_tag ? ml_find(c, o->from_tag) : NULL, *y = NULL;
+
+	if (!x)
+		return NULL;
+	if (o->to_tag && *o->to_tag)
+		y = ml_find(c, o->to_tag);
+	if (!y)
+		y = x->peer;
+	if (!y || i >= y->n_media || !y->media[i]->codecs || !y->media[i]->codecs->n_neg)
+		return NULL;
+	return y->media[i]->codecs;
+}
+
+/* Some media of the call o names has codec state (a re-offer may keep transcoding). */
+static bool call_transcodes(const struct call_opts *o)
+{
+	for (size_t i = 0; i < SDP_MAX_MEDIA; i++)
+		if (prior_codecs(o, i))
+			return true;
+	return false;
+}
+
+/* A re-offer without codec options keeps the transcoding an earlier offer set up: the
+ * recipient is offered the codecs it negotiated (transcode), with its ptime and
+ * always-transcode. Returns o's copy with those options (static: the control thread's). */
+static struct call_opts *keep_codecs(const struct call_opts *o, const struct media_codecs *prior)
+{
+	static struct call_opts po;
+
+	po = *o;
+	for (unsigned int k = 0; k < prior->n_neg; k++) {
+		const struct sdp_codec *sc = &prior->neg[k].sc;
+
+		if (prior->neg[k].def && prior->neg[k].def->transcodable)
+			sdp_codec_list_add(&po.codec.transcode, sc->name, strlen(sc->name));
+	}
+	if (prior->always)
+		sdp_codec_list_add(&po.codec.accept, "all", 3);
+	po.ptime = prior->ptime;
+	return po.codec.transcode.n || po.ptime || prior->always ? &po : NULL;
+}
+
 char *call_offer(const struct call_opts *o, const char **err, const char **warning)
 {
 	struct monologue *x, *y = NULL;
@@ -635,14 +681,22 @@ char *call_offer(const struct call_opts *o, const char **err, const char **warni
 	if (parse_sdp(&s, o, err))
 		return NULL;
 	/* The codec options edit what the recipient is offered, before any state changes. */
-	if (codec_opts_transcode(o) && !(mc = calloc(s.n_media, sizeof(*mc)))) {
+	if ((codec_opts_transcode(o) || call_transcodes(o)) &&
+	    !(mc = calloc(s.n_media, sizeof(*mc)))) {
 		sdp_free(&s);
 		*err = "Out of memory";
 		return NULL;
 	}
 	for (size_t i = 0; i < s.n_media; i++) {
-		int ret = mc ? media_codec_offer(&s.media[i], o, &mc[i][0], &mc[i][1], err, warning)
-			     : sdp_media_codecs(&s.media[i], &o->codec, err);
+		const struct media_codecs *prior =
+			codec_opts_transcode(o) ? NULL : prior_codecs(o, i);
+		struct call_opts *po = prior ? keep_codecs(o, prior) : NULL;
+		int ret =
+			po ? media_codec_offer(&s.media[i], po, &mc[i][0], &mc[i][1], err, warning)
+			: mc && codec_opts_transcode(o)
+				? media_codec_offer(&s.media[i], o, &mc[i][0], &mc[i][1], err,
+						    warning)
+				: sdp_media_codecs(&s.media[i], &o->codec, err);
 
 		if (ret) {
 			if (ret == -ENOMEM)
@@ -703,8 +757,8 @@ char *call_offer(const struct call_opts *o, const char **err, const char **warni
 			continue;
 		if (media_crypto_offer(mx, my, sm, &o->sdes, co[i].lines, &co[i].n, err))
 			goto fail;
-		if (media_codec_take(mx, mc ? &mc[i][0] : NULL) ||
-		    media_codec_take(my, mc ? &mc[i][1] : NULL))
+		if (media_codec_take(mx, mc && mc[i][1].n_offered ? &mc[i][0] : NULL) ||
+		    media_codec_take(my, mc && mc[i][1].n_offered ? &mc[i][1] : NULL))
 			goto nomem;
 		/* RTCP reports jitter in RTP clock units: the first audio codec's clock. */
 		if (!strcmp(sm->type, "audio") && sdp_media_clock_rate(sm))

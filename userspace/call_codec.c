@@ -471,6 +471,12 @@ int media_codec_answer(struct media *my, struct media *mx, struct sdp_media *sm,
 			*err = "Answer picks a codec that was not offered";
 			return -EINVAL;
 		}
+		if (!ans[i].name[0] && off) {
+			/* a dynamic type answered without a=rtpmap: what was offered on it */
+			memcpy(ans[i].name, off->sc.name, sizeof(ans[i].name));
+			ans[i].rate = off->sc.rate;
+			ans[i].channels = off->sc.channels;
+		}
 		media_codec_fill(&bneg[nb], &ans[i]);
 		bneg[nb].relay = off && off->relay;
 		bneg[nb].bitrate = off ? off->bitrate : 0;

@@ -1500,6 +1500,57 @@ static void test_codec_errors(void **state)
 	free(out);
 }
 
+/* A re-offer without codec options keeps the transcoding: from the callee (its codecs offered
+ * on to the caller with the caller's added), and from the caller again. */
+static void test_codec_reoffer(void **state)
+{
+	char a[1024], b[1024], got[512];
+	struct call_opts o;
+	char *out;
+
+	(void)state;
+	o = req("cr", "A", NULL,
+		sdp_text(a, sizeof(a), "alice", 1, CALLER_IP,
+			 "m=audio 4000 RTP/AVP 0 101\r\n" TE8));
+	names(&o.codec.transcode, "opus");
+	free(offer_ok(&o));
+	o = req("cr", "A", "B",
+		sdp_text(b, sizeof(b), "bob", 1, CALLEE_IP,
+			 "m=audio 6000 RTP/AVP 96 97\r\na=rtpmap:96 opus/48000/2\r\n"
+			 "a=rtpmap:97 telephone-event/48000\r\n"));
+	free(answer_ok(&o));
+	/* the callee re-offers, no codec options: the caller still gets PCMU (and its events) */
+	o = req("cr", "B", "A",
+		sdp_text(b, sizeof(b), "bob", 2, CALLEE_IP,
+			 "m=audio 6000 RTP/AVP 96 97\r\na=rtpmap:96 opus/48000/2\r\n"
+			 "a=rtpmap:97 telephone-event/48000\r\n"));
+	out = offer_ok(&o);
+	codec_lines(out, got, sizeof(got));
+	assert_string_equal(got, "96 97 0 98|a=rtpmap:96 opus/48000/2|a=rtpmap:97 "
+				 "telephone-event/48000|a=rtpmap:0 PCMU/8000|a=rtpmap:98 "
+				 "telephone-event/8000|a=fmtp:98 0-16");
+	free(out);
+	o = req("cr", "B", "A",
+		sdp_text(a, sizeof(a), "alice", 2, CALLER_IP, "m=audio 4000 RTP/AVP 0 98\r\n"));
+	out = answer_ok(&o);
+	codec_lines(out, got, sizeof(got));
+	assert_string_equal(got,
+			    "96 97|a=rtpmap:96 opus/48000/2|a=rtpmap:97 telephone-event/48000");
+	free(out);
+	plan_text(media_of("cr", "A", 0), got, sizeof(got));
+	assert_string_equal(got, "0>96/0 ev 98@8000>97@48000");
+	plan_text(media_of("cr", "B", 0), got, sizeof(got));
+	assert_string_equal(got, "96>0/0 ev 97@48000>98@8000");
+	/* the caller re-offers, no codec options: the callee is offered opus again */
+	o = req("cr", "A", "B",
+		sdp_text(a, sizeof(a), "alice", 3, CALLER_IP,
+			 "m=audio 4000 RTP/AVP 0 101\r\n" TE8));
+	out = offer_ok(&o);
+	codec_lines(out, got, sizeof(got));
+	assert_non_null(strstr(got, "a=rtpmap:96 opus/48000/2"));
+	free(out);
+}
+
 #define T(f)		cmocka_unit_test_setup_teardown(f, setup, teardown)
 #define T_SMALL_POOL(f) cmocka_unit_test_setup_teardown(f, setup_small, teardown)
 
@@ -1528,6 +1579,7 @@ int main(void)
 		T(test_replace_origin),
 		T(test_codec_negotiation),
 		T(test_codec_errors),
+		T(test_codec_reoffer),
 		T(test_failed_answer_changes_nothing),
 		T(test_force_version_from_zero),
 	};
