@@ -620,8 +620,8 @@ static int parse_sdp(struct sdp *s, const struct call_opts *o, const char **err)
 	return 0;
 }
 
-/* The recipient's codecs from an earlier answer, for a re-offer without codec options. */
-static const struct media_codecs *prior_codecs(const struct call_opts *o, size_t i)
+/* The recipient of a re-offer, when the call exists. */
+static struct monologue *reoffer_recipient(const struct call_opts *o)
 {
 	struct call *c = o->call_id ? call_lookup(o->call_id) : NULL;
 	struct monologue *x = c && o->from_tag ? ml_find(c, o->from_tag) : NULL, *y = NULL;
@@ -630,20 +630,15 @@ static const struct media_codecs *prior_codecs(const struct call_opts *o, size_t
 		return NULL;
 	if (o->to_tag && *o->to_tag)
 		y = ml_find(c, o->to_tag);
-	if (!y)
-		y = x->peer;
+	return y ? y : x->peer;
+}
+
+/* The recipient's codecs from an earlier answer, for a re-offer without codec options. */
+static const struct media_codecs *prior_codecs(const struct monologue *y, size_t i)
+{
 	if (!y || i >= y->n_media || !y->media[i]->codecs || !y->media[i]->codecs->n_neg)
 		return NULL;
 	return y->media[i]->codecs;
-}
-
-/* Some media of the call o names has codec state (a re-offer may keep transcoding). */
-static bool call_transcodes(const struct call_opts *o)
-{
-	for (size_t i = 0; i < SDP_MAX_MEDIA; i++)
-		if (prior_codecs(o, i))
-			return true;
-	return false;
 }
 
 /* A re-offer without codec options keeps the transcoding an earlier offer set up: the
@@ -668,9 +663,10 @@ static struct call_opts *keep_codecs(const struct call_opts *o, const struct med
 
 char *call_offer(const struct call_opts *o, const char **err, const char **warning)
 {
-	struct monologue *x, *y = NULL;
+	struct monologue *x, *y = NULL, *recipient = NULL;
 	struct crypto_out *co = NULL;
 	struct media_codecs(*mc)[2] = NULL; /* offerer's, recipient's: per media */
+	bool keep = false;
 	struct call *c;
 	bool created = false;
 	struct sdp s;
@@ -680,23 +676,24 @@ char *call_offer(const struct call_opts *o, const char **err, const char **warni
 		return NULL;
 	if (parse_sdp(&s, o, err))
 		return NULL;
-	/* The codec options edit what the recipient is offered, before any state changes. */
-	if ((codec_opts_transcode(o) || call_transcodes(o)) &&
-	    !(mc = calloc(s.n_media, sizeof(*mc)))) {
+	/* The codec options edit what the recipient is offered, before any state changes; a
+	 * re-offer without them keeps the transcoding the recipient negotiated. */
+	if (!codec_opts_transcode(o))
+		recipient = reoffer_recipient(o);
+	for (size_t i = 0; recipient && i < recipient->n_media && !keep; i++)
+		keep = prior_codecs(recipient, i) != NULL;
+	if ((codec_opts_transcode(o) || keep) && !(mc = calloc(s.n_media, sizeof(*mc)))) {
 		sdp_free(&s);
 		*err = "Out of memory";
 		return NULL;
 	}
 	for (size_t i = 0; i < s.n_media; i++) {
-		const struct media_codecs *prior =
-			codec_opts_transcode(o) ? NULL : prior_codecs(o, i);
-		struct call_opts *po = prior ? keep_codecs(o, prior) : NULL;
-		int ret =
-			po ? media_codec_offer(&s.media[i], po, &mc[i][0], &mc[i][1], err, warning)
-			: mc && codec_opts_transcode(o)
-				? media_codec_offer(&s.media[i], o, &mc[i][0], &mc[i][1], err,
-						    warning)
-				: sdp_media_codecs(&s.media[i], &o->codec, err);
+		const struct media_codecs *prior = keep ? prior_codecs(recipient, i) : NULL;
+		const struct call_opts *co_opts = prior ? keep_codecs(o, prior) : o;
+		int ret = co_opts && mc && (prior || codec_opts_transcode(o))
+				  ? media_codec_offer(&s.media[i], co_opts, &mc[i][0], &mc[i][1],
+						      err, warning)
+				  : sdp_media_codecs(&s.media[i], &o->codec, err);
 
 		if (ret) {
 			if (ret == -ENOMEM)

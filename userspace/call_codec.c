@@ -370,14 +370,9 @@ static void plan(struct media_codecs *s, const struct media_codecs *r)
 	/* Events keep their header where the audio does. */
 	if (s_te && r_te && same_codec(s_te, r_te) && g711_only(&p))
 		pt_set(pass, s_te->sc.pt);
-	if (s->rx_set) {
-		/* The same work as before keeps its stream (SSRC, sequence) and transcoder. */
-		p.ssrc = s->rx.ssrc;
-		p.seq = s->rx.seq;
-		p.ts = s->rx.ts;
-		if (!memcmp(&p, &s->rx, sizeof(p)) && !memcmp(pass, s->pt_pass, sizeof(pass)))
-			return;
-	}
+	/* The same work as before keeps its stream (SSRC, sequence) and transcoder. */
+	if (s->rx_set && tc_params_same(&p, &s->rx) && !memcmp(pass, s->pt_pass, sizeof(pass)))
+		return;
 	if (getrandom(&p.ssrc, sizeof(p.ssrc), 0) != sizeof(p.ssrc) ||
 	    getrandom(&p.seq, sizeof(p.seq), 0) != sizeof(p.seq) ||
 	    getrandom(&p.ts, sizeof(p.ts), 0) != sizeof(p.ts))

@@ -287,19 +287,16 @@ static bool same_codec(const struct tc_codec *a, const struct tc_codec *b, bool 
 	       a->opus.complexity == b->opus.complexity;
 }
 
-bool transcoder_same(const struct transcoder *t, const struct tc_params *p)
+bool tc_params_same(const struct tc_params *q, const struct tc_params *p)
 {
-	const struct tc_params *q = &t->p;
-
-	if (!p || q->n_in != p->n_in || !same_codec(&q->out, &p->out, true))
+	if (q->n_in != p->n_in || !same_codec(&q->out, &p->out, true))
 		return false;
 	for (unsigned int i = 0; i < q->n_in; i++)
 		if (!same_codec(&q->in[i], &p->in[i], false))
 			return false;
-	/* seq and ts are only where the generated stream started: not part of the work. */
 	return q->dtmf_in_pt == p->dtmf_in_pt && q->dtmf_out_pt == p->dtmf_out_pt &&
 	       (q->dtmf_in_pt < 0 || q->dtmf_in_clock == p->dtmf_in_clock) &&
-	       (q->dtmf_out_pt < 0 || q->dtmf_out_clock == p->dtmf_out_clock) && q->ssrc == p->ssrc;
+	       (q->dtmf_out_pt < 0 || q->dtmf_out_clock == p->dtmf_out_clock);
 }
 
 const struct tc_stats *transcoder_stats(const struct transcoder *t)

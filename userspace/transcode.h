@@ -50,9 +50,9 @@ struct transcoder;
 /* NULL with a static reason in *err. */
 struct transcoder *transcoder_new(const struct tc_params *p, const char **err);
 void transcoder_free(struct transcoder *t);
-/* The same work as p describes (a re-INVITE that changes nothing keeps its transcoder); seq and
- * ts, only where the generated stream started, are not compared. */
-bool transcoder_same(const struct transcoder *t, const struct tc_params *p);
+/* p and q describe the same work (codecs, payload types, ptime, encoder options, events);
+ * ssrc, seq and ts, which only say where a generated stream starts, are not compared. */
+bool tc_params_same(const struct tc_params *p, const struct tc_params *q);
 
 /* Takes one RTP packet (in clear) that arrived; writes the packets to send into out[0..n) with
  * their lengths in out_len, and returns n (0..TC_MAX_OUT: the input may be buffered for
